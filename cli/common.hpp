@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Shared CLI plumbing: default paths, model/data loading options, JSON output.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ftdla/data/dataset.hpp"
+#include "ftdla/model/graph.hpp"
+#include "ftdla/quant/qgraph.hpp"
+
+namespace ftdla::cli {
+
+/// Shipped LeNet-5 (the default MODEL).
+std::string default_model_path();
+
+/// Options every model-running command shares.
+struct ModelArgs {
+  std::string model;
+  std::string data = data::kDefaultDataDir;
+  float mean = 0.0f, std = 1.0f;
+  int wbits = 8, abits = 8, accbits = 32;
+  std::string calib = "minmax";
+  double percentile = 99.99;
+  int64_t calib_images = 512;
+  void add_to(CLI::App& app, bool with_quant = true);
+  quant::QuantOptions quant_options() const;
+  data::DataOptions data_options(int64_t limit = 0) const;
+};
+
+/// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout.
+void write_json(const std::string& path, const nlohmann::json& j);
+
+/// Echo of the model/quantization configuration for result files.
+nlohmann::json to_json(const ModelArgs& a);
+
+}  // namespace ftdla::cli

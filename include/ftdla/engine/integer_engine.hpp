@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// Bit-exact integer inference: the golden model of the accelerator datapath. Every compute layer
+// exposes its P-bit accumulators (psum registers at the end of accumulation) and its A-bit outputs
+// (output neuron registers); the fault injector reads and overrides exactly these.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ftdla/data/dataset.hpp"
+#include "ftdla/quant/qgraph.hpp"
+
+namespace ftdla::engine {
+
+/// All registers of one inference. values: per value id, NCHW order. acc: per layer index (compute
+/// layers only), layout [out_channel][pixel], already wrapped to P bits and sign-extended.
+struct Trace {
+  std::vector<std::vector<int32_t>> values;
+  std::vector<std::vector<int32_t>> acc;
+};
+
+class IntegerEngine {
+ public:
+  explicit IntegerEngine(const quant::QGraph& q);
+  const quant::QGraph& qgraph() const { return q_; }
+
+  /// Quantize `image` and run every layer.
+  void run(const float* image, Trace& t) const;
+  /// Re-run layers [from, end) from the values already in `t` (used after overriding registers).
+  void run_layers(size_t from, Trace& t) const;
+  /// Run one layer: compute layers fill t.acc[l] then t.values[output].
+  void run_layer(size_t l, Trace& t) const;
+
+  /// Compute layer l's accumulators (bias + sum of (x - zp) * w, wrapped to P bits) from its input.
+  void accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const;
+  /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
+  int32_t requantize(size_t l, int64_t channel, int32_t acc) const;
+  /// Requantize all accumulators of compute layer l into `out`.
+  void requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
+
+  /// Predicted class: argmax of the output register values, lowest index on ties.
+  int predict(const Trace& t) const;
+  /// Pixels per output channel of compute layer l (M of the GEMM view).
+  int64_t pixels(size_t l) const { return pixels_[l]; }
+
+ private:
+  const quant::QGraph& q_;
+  std::vector<int64_t> pixels_;
+};
+
+/// Accuracy of a classifier over a dataset.
+struct EvalResult {
+  int64_t images = 0;
+  int64_t correct = 0;
+  double accuracy = 0.0;         ///< fraction in [0, 1]
+  std::vector<int> predictions;  ///< per image
+};
+
+/// Integer inference over the first `limit` images (0 = all), OpenMP over images; deterministic.
+EvalResult evaluate(const IntegerEngine& e, const data::Dataset& ds, int64_t limit = 0);
+
+/// Float reference inference over the first `limit` images (0 = all).
+EvalResult evaluate_float(const model::Graph& g, const data::Dataset& ds, int64_t limit = 0);
+
+}  // namespace ftdla::engine

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Float graph IR: what ONNX import produces after simplification (BatchNorm folded, Identity/Dropout
+// removed, MatMul+Add turned into Gemm, trailing Softmax dropped). Shapes are per image (no batch
+// dimension): activations [C,H,W] or [F]; conv weight [K, C/groups, R, S]; gemm weight [N_out, N_in].
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ftdla/core/tensor.hpp"
+
+namespace ftdla::model {
+
+enum class OpKind { Conv, Gemm, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Flatten, Reshape };
+
+/// Lower-case op name as used in messages and JSON ("conv", "gemm", ...).
+const char* op_name(OpKind op);
+
+/// True for the ops that run on the PE array (and so carry weights and fault sites).
+inline bool is_compute(OpKind op) { return op == OpKind::Conv || op == OpKind::Gemm; }
+
+/// Geometry of a 2-D window op (Conv, MaxPool, AveragePool). Pads are {top, left, bottom, right}.
+struct Window {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  bool ceil_mode = false;           ///< pooling only: output size rounded up
+  bool count_include_pad = false;   ///< AveragePool only
+};
+
+/// Output extent of a window op along one axis (ONNX formula, floor or ceil mode).
+int64_t window_out_extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_begin,
+                          int64_t pad_end, bool ceil_mode);
+
+struct Node {
+  std::string name;            ///< ONNX node name (or "<op>_<index>" when the file has none)
+  OpKind op = OpKind::Relu;
+  std::vector<int> inputs;     ///< value ids (one, or two for Add)
+  int output = -1;             ///< value id
+  Tensor<float> weight;        ///< Conv [K, C/g, R, S]; Gemm [N_out, N_in]
+  std::vector<float> bias;     ///< Conv/Gemm, one per output channel (zeros if absent)
+  int64_t groups = 1;          ///< Conv
+  Window window;               ///< Conv, MaxPool, AveragePool
+  float clip_min = 0.0f, clip_max = 0.0f;  ///< Clip (Relu is Clip[0, +inf) but kept distinct)
+};
+
+struct Value {
+  std::string name;  ///< ONNX tensor name
+  Shape shape;       ///< per image
+};
+
+/// A DAG in topological order; values[input] is the image, values[output] the logits.
+struct Graph {
+  std::string name;
+  std::vector<Value> values;
+  std::vector<Node> nodes;
+  int input = -1;
+  int output = -1;
+
+  /// Multiply-accumulates per image of node i (0 for ops without MACs).
+  int64_t macs(size_t i) const;
+  int64_t total_macs() const;
+  /// Number of nodes that consume value v (the graph output counts as one extra consumer).
+  int consumers(int v) const;
+  /// Recompute every value shape from the input shape; throws ValidationError naming the node on mismatch.
+  void infer_shapes();
+};
+
+}  // namespace ftdla::model

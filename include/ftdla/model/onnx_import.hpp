@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// ONNX -> float Graph. The only code in ftdla that sees ONNX protobuf.
+#pragma once
+#include <string>
+
+#include "ftdla/model/graph.hpp"
+
+namespace ftdla::model {
+
+/// Load and simplify an ONNX model. Throws ImportError (unreadable, truncated, not ONNX),
+/// UnsupportedError (op/attribute we do not implement: names op type and node) or
+/// ValidationError (inconsistent shapes).
+Graph load_onnx(const std::string& path);
+
+/// Same, from serialized bytes; `origin` names the source in messages.
+Graph parse_onnx(const std::string& bytes, const std::string& origin);
+
+}  // namespace ftdla::model

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// gemmlowp/TFLite fixed-point requantization (FACTS 6.3, 6.4): a real multiplier M is stored as a Q0.31
+// int32 `multiplier` in [2^30, 2^31) and a power-of-two `shift`, M = multiplier / 2^31 * 2^shift.
+// Rounding: SRDHM rounds half away from zero, then RoundingDivideByPOT rounds half away from zero
+// ("double rounding", as in TFLite without TFLITE_SINGLE_ROUNDING).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace ftdla::quant {
+
+struct QuantizedMultiplier {
+  int32_t multiplier = 0;  ///< Q0.31, in [2^30, 2^31) or 0
+  int shift = 0;           ///< left shift if > 0, right shift if < 0
+};
+
+/// TFLite QuantizeMultiplier: frexp, round (ties away from zero), renormalize 2^31, flush tiny to 0.
+inline QuantizedMultiplier quantize_multiplier(double m) {
+  QuantizedMultiplier q;
+  if (m == 0.0) return q;
+  int shift = 0;
+  const double frac = std::frexp(m, &shift);
+  int64_t fixed = static_cast<int64_t>(std::round(frac * static_cast<double>(int64_t{1} << 31)));
+  if (fixed == (int64_t{1} << 31)) {
+    fixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) return q;  // too small to represent: multiplier 0
+  q.multiplier = static_cast<int32_t>(fixed);
+  q.shift = shift;
+  return q;
+}
+
+/// SaturatingRoundingDoublingHighMul (gemmlowp fixedpoint.h): round(a*b / 2^31), half away from zero.
+inline int32_t srdhm(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));  // C++ division truncates toward zero
+}
+
+/// RoundingDivideByPOT (gemmlowp): x / 2^e rounded half away from zero, 0 <= e <= 31.
+inline int32_t rounding_divide_by_pot(int32_t x, int e) {
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << e) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/// MultiplyByQuantizedMultiplier: x * M. A left shift that would overflow int32 saturates
+/// (TFLite leaves it undefined; we define it so the golden model never has UB).
+inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier qm) {
+  const int left = qm.shift > 0 ? qm.shift : 0;
+  const int right = qm.shift > 0 ? 0 : -qm.shift;
+  int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << left);
+  if (shifted > std::numeric_limits<int32_t>::max()) shifted = std::numeric_limits<int32_t>::max();
+  if (shifted < std::numeric_limits<int32_t>::min()) shifted = std::numeric_limits<int32_t>::min();
+  return rounding_divide_by_pot(srdhm(static_cast<int32_t>(shifted), qm.multiplier), right);
+}
+
+/// Round half away from zero to the nearest integer (TFLite's TfLiteRound / std::round).
+inline int64_t round_half_away(double x) { return static_cast<int64_t>(std::round(x)); }
+
+/// Integer division of a by b > 0, rounded half away from zero (average pooling).
+inline int64_t rounding_divide(int64_t a, int64_t b) {
+  return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
+}
+
+}  // namespace ftdla::quant

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/engine/integer_engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "ftdla/core/bits.hpp"
+#include "ftdla/core/error.hpp"
+#include "ftdla/model/float_engine.hpp"
+#include "ftdla/model/lowering.hpp"
+#include "ftdla/quant/calibrate.hpp"
+
+namespace ftdla::engine {
+
+using model::Node;
+using quant::QLayer;
+using quant::QOp;
+
+IntegerEngine::IntegerEngine(const quant::QGraph& q) : q_(q), pixels_(q.layers.size(), 0) {
+  for (size_t l = 0; l < q.layers.size(); ++l)
+    if (q.layers[l].op == QOp::Compute)
+      pixels_[l] = model::gemm_dims(q.graph, q.graph.nodes[q.layers[l].node]).m;
+}
+
+void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const {
+  const QLayer& L = q_.layers[l];
+  const Node& node = q_.graph.nodes[L.node];
+  const model::GemmDims d = model::gemm_dims(q_.graph, node);
+  const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+  const int pbits = q_.options.accbits;
+  acc.resize(static_cast<size_t>(d.groups * d.n * d.m));
+  // Products and sums in uint32: modular arithmetic is exact mod 2^32 (no signed-overflow UB), and the
+  // P-bit register (P <= 32) keeps the low P bits.
+  std::vector<uint32_t> col(static_cast<size_t>(d.k * d.m));
+  std::vector<uint32_t> sum(static_cast<size_t>(d.m));
+  const Shape& in_shape = q_.graph.values[L.inputs[0]].shape;
+  const Shape& out_shape = q_.graph.values[node.output].shape;
+  std::vector<int32_t> centered(input.size());
+  for (size_t i = 0; i < input.size(); ++i) centered[i] = input[i] - zp;
+  for (int64_t g = 0; g < d.groups; ++g) {
+    if (node.op == model::OpKind::Conv) {
+      std::vector<int32_t> col_s(static_cast<size_t>(d.k * d.m));
+      model::im2col(centered.data(), in_shape, out_shape, node, g, int32_t{0}, col_s.data());
+      for (size_t i = 0; i < col_s.size(); ++i) col[i] = static_cast<uint32_t>(col_s[i]);
+    } else {
+      for (int64_t k = 0; k < d.k; ++k) col[k] = static_cast<uint32_t>(centered[k]);
+    }
+    for (int64_t n = 0; n < d.n; ++n) {
+      const int64_t oc = g * d.n + n;
+      const int32_t* w = L.weight.data() + oc * d.k;
+      std::fill(sum.begin(), sum.end(), static_cast<uint32_t>(L.bias[oc]));
+      for (int64_t k = 0; k < d.k; ++k) {
+        const uint32_t wk = static_cast<uint32_t>(w[k]);
+        if (wk == 0) continue;
+        const uint32_t* src = col.data() + k * d.m;
+        uint32_t* dst = sum.data();
+        for (int64_t m = 0; m < d.m; ++m) dst[m] += wk * src[m];
+      }
+      int32_t* out = acc.data() + oc * d.m;
+      for (int64_t m = 0; m < d.m; ++m) out[m] = static_cast<int32_t>(wrap_signed(sum[m], pbits));
+    }
+  }
+}
+
+int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const {
+  const QLayer& L = q_.layers[l];
+  const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc, L.requant[channel])) +
+                    q_.enc[L.output].zero_point;
+  return static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
+}
+
+void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
+  const int64_t m = pixels_[l];
+  out.resize(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) out[i] = requantize(l, static_cast<int64_t>(i) / m, acc[i]);
+}
+
+void IntegerEngine::run_layer(size_t l, Trace& t) const {
+  const QLayer& L = q_.layers[l];
+  const std::vector<int32_t>& in = t.values[L.inputs[0]];
+  std::vector<int32_t>& out = t.values[L.output];
+  const Shape& is = q_.graph.values[L.inputs[0]].shape;
+  const Shape& os = q_.graph.values[L.output].shape;
+  switch (L.op) {
+    case QOp::Compute:
+      accumulate(l, in, t.acc[l]);
+      requantize_all(l, t.acc[l], out);
+      return;
+    case QOp::Clamp:
+      out.resize(in.size());
+      for (size_t i = 0; i < in.size(); ++i) out[i] = std::clamp(in[i], L.act_min, L.act_max);
+      return;
+    case QOp::Reshape:
+      out = in;
+      return;
+    case QOp::MaxPool:
+    case QOp::AvgPool: {
+      const Node& node = q_.graph.nodes[L.node];
+      const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+      const bool is_max = L.op == QOp::MaxPool;
+      out.resize(static_cast<size_t>(numel(os)));
+      for (int64_t c = 0; c < os[0]; ++c) {
+        const int32_t* plane = in.data() + c * is[1] * is[2];
+        for (int64_t y = 0; y < os[1]; ++y)
+          for (int64_t x = 0; x < os[2]; ++x) {
+            int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
+            const int64_t cnt = model::for_each_window_tap(node.window, is[1], is[2], y, x, [&](int64_t iy, int64_t ix) {
+              const int64_t v = plane[iy * is[2] + ix];
+              acc = is_max ? std::max(acc, v) : acc + (v - zp);
+            });
+            int64_t r;
+            if (is_max) r = acc == std::numeric_limits<int64_t>::min() ? zp : acc;
+            else r = cnt > 0 ? quant::rounding_divide(acc, cnt) + zp : zp;
+            out[(c * os[1] + y) * os[2] + x] = static_cast<int32_t>(r);
+          }
+      }
+      return;
+    }
+    case QOp::GlobalAvgPool: {
+      const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+      const int64_t hw = is[1] * is[2];
+      out.resize(static_cast<size_t>(is[0]));
+      for (int64_t c = 0; c < is[0]; ++c) {
+        int64_t acc = 0;
+        for (int64_t i = 0; i < hw; ++i) acc += in[c * hw + i] - zp;
+        out[c] = static_cast<int32_t>(quant::rounding_divide(acc, hw) + zp);
+      }
+      return;
+    }
+    case QOp::Add: {
+      const std::vector<int32_t>& b = t.values[L.inputs[1]];
+      const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
+      const int32_t zo = q_.enc[L.output].zero_point;
+      out.resize(in.size());
+      for (size_t i = 0; i < in.size(); ++i) {
+        const int32_t s1 = quant::multiply_by_quantized_multiplier((in[i] - z1) * (1 << L.left_shift), L.add_in[0]);
+        const int32_t s2 = quant::multiply_by_quantized_multiplier((b[i] - z2) * (1 << L.left_shift), L.add_in[1]);
+        const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) + zo;
+        out[i] = static_cast<int32_t>(std::clamp<int64_t>(r, L.act_min, L.act_max));
+      }
+      return;
+    }
+  }
+}
+
+void IntegerEngine::run_layers(size_t from, Trace& t) const {
+  for (size_t l = from; l < q_.layers.size(); ++l) run_layer(l, t);
+}
+
+void IntegerEngine::run(const float* image, Trace& t) const {
+  t.values.resize(q_.graph.values.size());
+  t.acc.resize(q_.layers.size());
+  t.values[q_.input] = q_.quantize_input(image);
+  run_layers(0, t);
+}
+
+int IntegerEngine::predict(const Trace& t) const {
+  const auto& v = t.values[q_.output];
+  return model::argmax(v.data(), v.size());
+}
+
+EvalResult evaluate(const IntegerEngine& e, const data::Dataset& ds, int64_t limit) {
+  quant::check_input_fits(e.qgraph().graph, ds);
+  EvalResult r;
+  r.images = limit > 0 ? std::min(limit, ds.count()) : ds.count();
+  r.predictions.assign(static_cast<size_t>(r.images), -1);
+#pragma omp parallel
+  {
+    Trace t;
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t i = 0; i < r.images; ++i) {
+      e.run(ds.image(i), t);
+      r.predictions[i] = e.predict(t);
+    }
+  }
+  for (int64_t i = 0; i < r.images; ++i) r.correct += r.predictions[i] == ds.labels[i];
+  r.accuracy = r.images ? static_cast<double>(r.correct) / static_cast<double>(r.images) : 0.0;
+  return r;
+}
+
+EvalResult evaluate_float(const model::Graph& g, const data::Dataset& ds, int64_t limit) {
+  quant::check_input_fits(g, ds);
+  const model::FloatEngine fe(g);
+  EvalResult r;
+  r.images = limit > 0 ? std::min(limit, ds.count()) : ds.count();
+  r.predictions.assign(static_cast<size_t>(r.images), -1);
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t i = 0; i < r.images; ++i) {
+    const std::vector<float> logits = fe.run(ds.image(i));
+    r.predictions[i] = model::argmax(logits.data(), logits.size());
+  }
+  for (int64_t i = 0; i < r.images; ++i) r.correct += r.predictions[i] == ds.labels[i];
+  r.accuracy = r.images ? static_cast<double>(r.correct) / static_cast<double>(r.images) : 0.0;
+  return r;
+}
+
+}  // namespace ftdla::engine

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/model/float_engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "ftdla/model/lowering.hpp"
+
+namespace ftdla::model {
+namespace {
+
+void run_compute(const Graph& g, const Node& node, const std::vector<float>& in, std::vector<float>& out) {
+  const GemmDims d = gemm_dims(g, node);
+  const Shape& in_shape = g.values[node.inputs[0]].shape;
+  const Shape& out_shape = g.values[node.output].shape;
+  std::vector<float> col;
+  for (int64_t grp = 0; grp < d.groups; ++grp) {
+    const float* x = in.data();
+    if (node.op == OpKind::Conv) {
+      col.resize(static_cast<size_t>(d.k * d.m));
+      im2col(in.data(), in_shape, out_shape, node, grp, 0.0f, col.data());
+      x = col.data();
+    }
+    for (int64_t n = 0; n < d.n; ++n) {
+      const int64_t oc = grp * d.n + n;
+      float* dst = out.data() + oc * d.m;
+      const float* w = node.weight.data.data() + oc * d.k;
+      std::fill(dst, dst + d.m, 0.0f);
+      for (int64_t k = 0; k < d.k; ++k) {
+        const float wk = w[k];
+        const float* src = x + k * d.m;
+        for (int64_t m = 0; m < d.m; ++m) dst[m] += wk * src[m];
+      }
+      for (int64_t m = 0; m < d.m; ++m) dst[m] += node.bias[oc];
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> FloatEngine::run_all(const float* image) const {
+  std::vector<std::vector<float>> v(g_.values.size());
+  const Shape& in_shape = g_.values[g_.input].shape;
+  v[g_.input].assign(image, image + numel(in_shape));
+  for (const Node& node : g_.nodes) {
+    const std::vector<float>& in = v[node.inputs[0]];
+    std::vector<float>& out = v[node.output];
+    const Shape& is = g_.values[node.inputs[0]].shape;
+    const Shape& os = g_.values[node.output].shape;
+    out.assign(static_cast<size_t>(numel(os)), 0.0f);
+    switch (node.op) {
+      case OpKind::Conv:
+      case OpKind::Gemm:
+        run_compute(g_, node, in, out);
+        break;
+      case OpKind::Relu:
+        for (size_t i = 0; i < in.size(); ++i) out[i] = std::max(in[i], 0.0f);
+        break;
+      case OpKind::Clip:
+        for (size_t i = 0; i < in.size(); ++i) out[i] = std::min(std::max(in[i], node.clip_min), node.clip_max);
+        break;
+      case OpKind::MaxPool:
+      case OpKind::AveragePool: {
+        const bool is_max = node.op == OpKind::MaxPool;
+        for (int64_t c = 0; c < os[0]; ++c)
+          for (int64_t y = 0; y < os[1]; ++y)
+            for (int64_t x = 0; x < os[2]; ++x) {
+              const float* plane = in.data() + c * is[1] * is[2];
+              float acc = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
+              const int64_t cnt = for_each_window_tap(node.window, is[1], is[2], y, x, [&](int64_t iy, int64_t ix) {
+                const float val = plane[iy * is[2] + ix];
+                acc = is_max ? std::max(acc, val) : acc + val;
+              });
+              out[(c * os[1] + y) * os[2] + x] = is_max ? acc : (cnt > 0 ? acc / static_cast<float>(cnt) : 0.0f);
+            }
+        break;
+      }
+      case OpKind::GlobalAveragePool: {
+        const int64_t hw = is[1] * is[2];
+        for (int64_t c = 0; c < is[0]; ++c) {
+          float acc = 0.0f;
+          for (int64_t i = 0; i < hw; ++i) acc += in[c * hw + i];
+          out[c] = acc / static_cast<float>(hw);
+        }
+        break;
+      }
+      case OpKind::Add: {
+        const std::vector<float>& b = v[node.inputs[1]];
+        for (size_t i = 0; i < in.size(); ++i) out[i] = in[i] + b[i];
+        break;
+      }
+      case OpKind::Flatten:
+      case OpKind::Reshape:
+        out = in;
+        break;
+    }
+  }
+  return v;
+}
+
+std::vector<float> FloatEngine::run(const float* image) const { return run_all(image)[g_.output]; }
+
+}  // namespace ftdla::model

@@ -1,0 +1,251 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ftdla/core/error.hpp"
+#include "ftdla/model/float_engine.hpp"
+#include "ftdla/model/onnx_import.hpp"
+#include "support/onnx_builder.hpp"
+
+namespace ftdla::model {
+namespace {
+
+using test::OnnxBuilder;
+using test::ramp;
+
+// PyTorch and our engine sum in different orders; fp32 logits agree to about 1e-5 relative.
+constexpr double kLogitRelTol = 1e-4;
+constexpr double kLogitAbsTol = 1e-5;
+
+std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
+
+nlohmann::json sidecar(const std::string& name) {
+  std::ifstream in(fixture(name));
+  return nlohmann::json::parse(in);
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], kLogitAbsTol + kLogitRelTol * std::fabs(want[i])) << "index " << i;
+}
+
+TEST(OnnxImport, GemmMatMulFixtureMatchesNumpy) {
+  const Graph g = load_onnx(fixture("ops_gemm_matmul.onnx"));
+  const auto j = sidecar("ops_gemm_matmul.json");
+  const std::vector<float> input = j["input"];
+  expect_close(FloatEngine(g).run(input.data()), j["expected_pre_softmax"].get<std::vector<float>>());
+}
+
+TEST(OnnxImport, ConvVariantsFixtureMatchesPyTorch) {
+  // Strided/padded/dilated conv, grouped and depthwise conv, BN folding, Clip, Add, both pools, GAP.
+  const Graph g = load_onnx(fixture("ops_conv_variants.onnx"));
+  const auto j = sidecar("ops_conv_variants.json");
+  const std::vector<float> input = j["input"];
+  expect_close(FloatEngine(g).run(input.data()), j["expected"].get<std::vector<float>>());
+}
+
+TEST(OnnxImport, TruncatedFileIsAnImportError) {
+  EXPECT_THROW(load_onnx(fixture("bad_truncated.onnx")), ImportError);
+}
+
+TEST(OnnxImport, TextFileIsAnImportError) {
+  try {
+    load_onnx(fixture("bad_not_onnx.onnx"));
+    FAIL() << "expected ImportError";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad_not_onnx.onnx"), std::string::npos);
+  }
+}
+
+TEST(OnnxImport, MissingFileIsAnImportError) { EXPECT_THROW(load_onnx(fixture("nope.onnx")), ImportError); }
+
+TEST(OnnxImport, UnsupportedOpNamesOpAndNode) {
+  try {
+    load_onnx(fixture("bad_unsupported_op.onnx"));
+    FAIL() << "expected UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("Sigmoid"), std::string::npos) << m;
+    EXPECT_NE(m.find("my_sigmoid"), std::string::npos) << m;
+  }
+}
+
+/// Naive direct convolution, [C,H,W] x [K,C/g,R,S] -> [K,OH,OW], for checking the im2col path.
+std::vector<float> naive_conv(const std::vector<float>& x, int64_t c, int64_t h, int64_t w, const std::vector<float>& wt,
+                              int64_t k, int64_t r, int64_t s, int64_t groups, int64_t stride, int64_t pad,
+                              int64_t dil, const std::vector<float>& bias, int64_t& oh, int64_t& ow) {
+  oh = (h + 2 * pad - dil * (r - 1) - 1) / stride + 1;
+  ow = (w + 2 * pad - dil * (s - 1) - 1) / stride + 1;
+  std::vector<float> y(static_cast<size_t>(k * oh * ow), 0.0f);
+  const int64_t cg = c / groups, kg = k / groups;
+  for (int64_t o = 0; o < k; ++o)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        double acc = bias[o];
+        const int64_t g = o / kg;
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t a = 0; a < r; ++a)
+            for (int64_t b = 0; b < s; ++b) {
+              const int64_t yy = i * stride - pad + a * dil, xx = j * stride - pad + b * dil;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              acc += static_cast<double>(wt[((o * cg + ci) * r + a) * s + b]) * x[((g * cg + ci) * h + yy) * w + xx];
+            }
+        y[(o * oh + i) * ow + j] = static_cast<float>(acc);
+      }
+  return y;
+}
+
+struct ConvCase {
+  int64_t c, h, w, k, r, groups, stride, pad, dil;
+};
+
+TEST(OnnxImport, ConvMatchesNaiveLoop) {
+  const ConvCase cases[] = {{1, 7, 7, 2, 3, 1, 1, 1, 1}, {4, 9, 8, 6, 3, 2, 2, 1, 1}, {4, 8, 8, 4, 3, 4, 1, 2, 2},
+                            {3, 6, 5, 3, 1, 3, 1, 0, 1}, {2, 10, 10, 4, 5, 1, 3, 2, 1}};
+  for (const ConvCase& cc : cases) {
+    SCOPED_TRACE(::testing::Message() << "c=" << cc.c << " k=" << cc.k << " r=" << cc.r << " groups=" << cc.groups
+                                      << " stride=" << cc.stride << " pad=" << cc.pad << " dil=" << cc.dil);
+    OnnxBuilder b({1, cc.c, cc.h, cc.w});
+    const auto wt = ramp(static_cast<size_t>(cc.k * (cc.c / cc.groups) * cc.r * cc.r), 3);
+    const auto bias = ramp(static_cast<size_t>(cc.k), 4);
+    b.init("w", {cc.k, cc.c / cc.groups, cc.r, cc.r}, wt);
+    b.init("b", {cc.k}, bias);
+    auto* n = b.node("Conv", {"input", "w", "b"}, "y");
+    OnnxBuilder::ints(n, "strides", {cc.stride, cc.stride});
+    OnnxBuilder::ints(n, "pads", {cc.pad, cc.pad, cc.pad, cc.pad});
+    OnnxBuilder::ints(n, "dilations", {cc.dil, cc.dil});
+    OnnxBuilder::i(n, "group", cc.groups);
+    const Graph g = parse_onnx(b.finish("y"), "conv");
+    const auto x = ramp(static_cast<size_t>(cc.c * cc.h * cc.w), 5);
+    int64_t oh, ow;
+    const auto want = naive_conv(x, cc.c, cc.h, cc.w, wt, cc.k, cc.r, cc.r, cc.groups, cc.stride, cc.pad, cc.dil, bias, oh, ow);
+    EXPECT_EQ(g.values[g.output].shape, (Shape{cc.k, oh, ow}));
+    expect_close(FloatEngine(g).run(x.data()), want);
+    EXPECT_EQ(g.total_macs(), cc.k * oh * ow * (cc.c / cc.groups) * cc.r * cc.r);
+  }
+}
+
+TEST(OnnxImport, BatchNormFoldingEqualsSeparateBatchNorm) {
+  // y = BN(conv(x)) computed by hand per channel vs the folded conv.
+  OnnxBuilder b({1, 2, 5, 5});
+  const auto wt = ramp(3 * 2 * 3 * 3, 7);
+  const auto bias = ramp(3, 8);
+  const std::vector<float> scale{1.5f, -0.5f, 2.0f}, beta{0.1f, 0.2f, -0.3f}, mean{0.3f, -0.2f, 0.05f}, var{0.5f, 2.0f, 0.1f};
+  b.init("w", {3, 2, 3, 3}, wt);
+  b.init("b", {3}, bias);
+  b.init("s", {3}, scale);
+  b.init("be", {3}, beta);
+  b.init("m", {3}, mean);
+  b.init("v", {3}, var);
+  auto* c = b.node("Conv", {"input", "w", "b"}, "c");
+  OnnxBuilder::ints(c, "pads", {1, 1, 1, 1});
+  auto* bn = b.node("BatchNormalization", {"c", "s", "be", "m", "v"}, "y");
+  OnnxBuilder::f(bn, "epsilon", 1e-3f);
+  const Graph g = parse_onnx(b.finish("y"), "bn");
+  ASSERT_EQ(g.nodes.size(), 1u);  // folded: only the conv remains
+  const auto x = ramp(2 * 5 * 5, 9);
+  int64_t oh, ow;
+  auto conv = naive_conv(x, 2, 5, 5, wt, 3, 3, 3, 1, 1, 1, 1, bias, oh, ow);
+  for (int64_t o = 0; o < 3; ++o)
+    for (int64_t p = 0; p < oh * ow; ++p) {
+      float& v = conv[o * oh * ow + p];
+      v = (v - mean[o]) / std::sqrt(var[o] + 1e-3f) * scale[o] + beta[o];
+    }
+  expect_close(FloatEngine(g).run(x.data()), conv);
+}
+
+TEST(OnnxImport, BatchNormWithoutConvIsUnsupported) {
+  OnnxBuilder b({1, 2, 3, 3});
+  for (const char* n : {"s", "be", "m", "v"}) b.init(n, {2}, {1.0f, 1.0f});
+  b.node("Relu", {"input"}, "r");
+  b.node("BatchNormalization", {"r", "s", "be", "m", "v"}, "y", "bn_after_relu");
+  try {
+    parse_onnx(b.finish("y"), "bn");
+    FAIL();
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("bn_after_relu"), std::string::npos);
+  }
+}
+
+TEST(OnnxImport, PoolsClipAddFlattenReshapeSoftmaxIdentity) {
+  // input -> Identity -> MaxPool(2,2) -> Clip(0.1, 0.6) ; input -> AveragePool(3, s1, p1, include pad)
+  // Add(maxpool-branch upsampled? no: both branches [1,4,4]) -> GlobalAveragePool -> Reshape [1,-1] -> Dropout -> Softmax
+  OnnxBuilder b({1, 1, 4, 4});
+  b.node("Identity", {"input"}, "id");
+  auto* mp = b.node("MaxPool", {"id"}, "mp");
+  OnnxBuilder::ints(mp, "kernel_shape", {2, 2});
+  OnnxBuilder::ints(mp, "strides", {2, 2});
+  b.init("lo", {}, {0.1f});
+  b.init("hi", {}, {0.6f});
+  b.node("Clip", {"mp", "lo", "hi"}, "cl");
+  auto* ap = b.node("AveragePool", {"id"}, "ap");
+  OnnxBuilder::ints(ap, "kernel_shape", {3, 3});
+  OnnxBuilder::ints(ap, "strides", {2, 2});
+  OnnxBuilder::ints(ap, "pads", {1, 1, 1, 1});
+  OnnxBuilder::i(ap, "count_include_pad", 1);
+  b.node("Add", {"cl", "ap"}, "sum");
+  b.node("Relu", {"sum"}, "act");
+  b.node("GlobalAveragePool", {"act"}, "gap");
+  b.init_i64("shape", {2}, {1, -1});
+  b.node("Reshape", {"gap", "shape"}, "flat");
+  b.node("Dropout", {"flat"}, "dr");
+  b.node("Softmax", {"dr"}, "y");
+  const Graph g = parse_onnx(b.finish("y"), "ops");
+  const std::vector<float> x{0.9f, -0.2f, 0.3f, 0.05f, 0.4f, 0.5f, -0.7f, 0.8f,
+                             0.0f, 0.2f,  0.1f, 0.6f,  -0.3f, 0.7f, 0.25f, -0.1f};
+  // MaxPool 2x2/2: [0.9, 0.8; 0.7, 0.6] -> Clip: [0.6, 0.6; 0.6, 0.6]
+  // AvgPool 3x3/2 pad 1, count_include_pad: window sums / 9.
+  auto at = [&](int y, int xx) { return (y < 0 || y > 3 || xx < 0 || xx > 3) ? 0.0f : x[y * 4 + xx]; };
+  float gap = 0.0f;
+  for (int oy = 0; oy < 2; ++oy)
+    for (int ox = 0; ox < 2; ++ox) {
+      float s = 0.0f;
+      for (int a = 0; a < 3; ++a)
+        for (int c = 0; c < 3; ++c) s += at(oy * 2 - 1 + a, ox * 2 - 1 + c);
+      gap += std::max(0.6f + s / 9.0f, 0.0f);
+    }
+  const auto out = FloatEngine(g).run(x.data());
+  ASSERT_EQ(out.size(), 1u);  // softmax dropped: the pre-softmax value
+  EXPECT_NEAR(out[0], gap / 4.0f, 1e-6);
+}
+
+TEST(OnnxImport, GemmAttributesAndMatMulAddFold) {
+  OnnxBuilder b({1, 3});
+  b.init("B", {2, 3}, {1, 2, 3, 4, 5, 6});  // transB=1: out = alpha * x B^T + beta * C
+  b.init("C", {2}, {0.5f, -1.0f});
+  auto* gm = b.node("Gemm", {"input", "B", "C"}, "g");
+  OnnxBuilder::i(gm, "transB", 1);
+  OnnxBuilder::f(gm, "alpha", 2.0f);
+  OnnxBuilder::f(gm, "beta", 3.0f);
+  b.init("M", {2, 2}, {1, 0, 1, 1});
+  b.node("MatMul", {"g", "M"}, "mm");
+  b.init("bias", {2}, {10.0f, 20.0f});
+  b.node("Add", {"mm", "bias"}, "y");
+  const Graph g = parse_onnx(b.finish("y"), "gemm");
+  ASSERT_EQ(g.nodes.size(), 2u);  // the Add folded into the MatMul's bias
+  const std::vector<float> x{1, 2, 3};
+  // g = 2*[14, 32] + 3*[0.5, -1] = [29.5, 61]; mm = [29.5 + 61, 61] ; y = [100.5, 81]
+  const auto out = FloatEngine(g).run(x.data());
+  EXPECT_NEAR(out[0], 100.5f, 1e-4);
+  EXPECT_NEAR(out[1], 81.0f, 1e-4);
+}
+
+TEST(OnnxImport, SoftmaxInTheMiddleIsUnsupported) {
+  OnnxBuilder b({1, 3});
+  b.node("Softmax", {"input"}, "s", "mid_softmax");
+  b.node("Relu", {"s"}, "y");
+  EXPECT_THROW(parse_onnx(b.finish("y"), "sm"), UnsupportedError);
+}
+
+TEST(OnnxImport, ShapeMismatchIsAValidationError) {
+  OnnxBuilder b({1, 3});
+  b.init("B", {4, 2}, ramp(8));
+  b.node("MatMul", {"input", "B"}, "y");
+  EXPECT_THROW(parse_onnx(b.finish("y"), "mm"), Error);
+}
+
+}  // namespace
+}  // namespace ftdla::model
