@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // gemmlowp/TFLite fixed-point requantization (FACTS 6.3, 6.4): a real multiplier M is stored as a Q0.31
 // int32 `multiplier` in [2^30, 2^31) and a power-of-two `shift`, M = multiplier / 2^31 * 2^shift.
-// Rounding: SRDHM rounds half away from zero, then RoundingDivideByPOT rounds half away from zero
-// ("double rounding", as in TFLite without TFLITE_SINGLE_ROUNDING).
+// Rounding: SRDHM rounds to nearest with ties toward +inf (gemmlowp's nudge + truncating division: -2.5 -> -2,
+// +2.5 -> 3; FACTS 6.4 glosses this as "away from zero", which the code does not do for negative ties),
+// then RoundingDivideByPOT rounds half away from zero ("double rounding", TFLite without TFLITE_SINGLE_ROUNDING).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -32,7 +33,7 @@ inline QuantizedMultiplier quantize_multiplier(double m) {
   return q;
 }
 
-/// SaturatingRoundingDoublingHighMul (gemmlowp fixedpoint.h): round(a*b / 2^31), half away from zero.
+/// SaturatingRoundingDoublingHighMul (gemmlowp fixedpoint.h): a*b / 2^31 rounded to nearest, ties toward +inf.
 inline int32_t srdhm(int32_t a, int32_t b) {
   if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
   const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "ftdla/core/error.hpp"
+#include "ftdla/quant/calibrate.hpp"
+#include "ftdla/quant/fixed_point.hpp"
+
+namespace ftdla::quant {
+namespace {
+
+TEST(QuantizeMultiplier, NormalizesToQ31) {
+  const auto half = quantize_multiplier(0.5);
+  EXPECT_EQ(half.multiplier, 1 << 30);
+  EXPECT_EQ(half.shift, 0);
+  const auto q = quantize_multiplier(0.75);
+  EXPECT_EQ(q.multiplier, 1610612736);  // round(0.75 * 2^31)
+  EXPECT_EQ(q.shift, 0);
+  const auto small = quantize_multiplier(0.001);  // 0.001 = 0.512 * 2^-9
+  EXPECT_EQ(small.shift, -9);
+  EXPECT_EQ(small.multiplier, 1099511628);  // round(0.512 * 2^31)
+  EXPECT_EQ(quantize_multiplier(0.0).multiplier, 0);
+  EXPECT_EQ(quantize_multiplier(1e-12).multiplier, 0);  // shift < -31 flushes to zero
+  // A fraction that rounds up to 2^31 renormalizes: (1 - 2^-33) -> 2^30, shift + 1.
+  const auto up = quantize_multiplier(1.0 - 1.0 / 8589934592.0);
+  EXPECT_EQ(up.multiplier, 1 << 30);
+  EXPECT_EQ(up.shift, 1);
+}
+
+TEST(Requantize, RoundingDivideByPotRoundsHalfAwayFromZero) {
+  EXPECT_EQ(rounding_divide_by_pot(5, 1), 3);    // 2.5
+  EXPECT_EQ(rounding_divide_by_pot(-5, 1), -3);  // -2.5
+  EXPECT_EQ(rounding_divide_by_pot(3, 1), 2);    // 1.5
+  EXPECT_EQ(rounding_divide_by_pot(-3, 1), -2);
+  EXPECT_EQ(rounding_divide_by_pot(6, 2), 2);    // 1.5
+  EXPECT_EQ(rounding_divide_by_pot(-6, 2), -2);
+  EXPECT_EQ(rounding_divide_by_pot(5, 2), 1);    // 1.25
+  EXPECT_EQ(rounding_divide_by_pot(-5, 2), -1);
+  EXPECT_EQ(rounding_divide_by_pot(7, 2), 2);    // 1.75
+  EXPECT_EQ(rounding_divide_by_pot(-7, 2), -2);
+  EXPECT_EQ(rounding_divide_by_pot(42, 0), 42);
+}
+
+TEST(Requantize, SrdhmRoundsHalfUpAndSaturates) {
+  // gemmlowp's nudge is 2^30 for ab >= 0 and 1 - 2^30 otherwise, then C division truncates: a negative
+  // exact half therefore rounds toward zero (-2.5 -> -2), like ARM VQRDMULH's (ab + 2^30) >> 31.
+  EXPECT_EQ(srdhm(5, 1 << 30), 3);    // 2.5 -> 3
+  EXPECT_EQ(srdhm(-5, 1 << 30), -2);  // -2.5 -> -2
+  EXPECT_EQ(srdhm(-7, 1 << 30), -3);  // -3.5 -> -3
+  EXPECT_EQ(srdhm(4, 1 << 30), 2);
+  const int32_t mn = std::numeric_limits<int32_t>::min();
+  EXPECT_EQ(srdhm(mn, mn), std::numeric_limits<int32_t>::max());
+}
+
+TEST(Requantize, MultiplyByQuantizedMultiplierHandValues) {
+  const auto quarter = quantize_multiplier(0.25);  // 2^30 with shift -1
+  EXPECT_EQ(multiply_by_quantized_multiplier(6, quarter), 2);    // 1.5 -> 2
+  EXPECT_EQ(multiply_by_quantized_multiplier(-6, quarter), -2);  // -1.5 -> -2
+  EXPECT_EQ(multiply_by_quantized_multiplier(2, quarter), 1);    // 0.5 -> 1
+  EXPECT_EQ(multiply_by_quantized_multiplier(-2, quarter), -1);  // -0.5 -> -1
+  // Documented double rounding (TFLite without single rounding): 1 * 0.25 = 0.25 rounds to 1, because
+  // SRDHM first rounds 0.5 up to 1 and then 1/2 rounds half away from zero to 1.
+  EXPECT_EQ(multiply_by_quantized_multiplier(1, quarter), 1);
+  const auto three = quantize_multiplier(3.0);  // > 1: left shift
+  EXPECT_EQ(multiply_by_quantized_multiplier(7, three), 21);
+  // 3 = 0.75 * 2^2: the left shift of INT32_MAX saturates (instead of overflowing), then * 0.75.
+  EXPECT_EQ(multiply_by_quantized_multiplier(std::numeric_limits<int32_t>::max(), three), 1610612735);
+  EXPECT_EQ(rounding_divide(5, 2), 3);
+  EXPECT_EQ(rounding_divide(-5, 2), -3);
+  EXPECT_EQ(rounding_divide(7, 3), 2);
+}
+
+TEST(QuantOptions, ValidateNamesTheField) {
+  QuantOptions o;
+  o.wbits = 1;
+  try {
+    o.validate();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("quant.wbits"), std::string::npos);
+  }
+  o = {};
+  o.abits = 17;
+  EXPECT_THROW(o.validate(), ConfigError);
+  o = {};
+  o.accbits = 40;
+  EXPECT_THROW(o.validate(), ConfigError);
+  o = {};
+  o.k = 9;  // above A = 8
+  EXPECT_THROW(o.validate(), ConfigError);
+  o = {};
+  o.k_per_layer["conv1"] = 1;
+  EXPECT_THROW(o.validate(), ConfigError);
+  o = {};
+  o.k_per_layer["conv1"] = 4;
+  EXPECT_EQ(o.effective_bits("conv1"), 4);
+  EXPECT_EQ(o.effective_bits("fc"), 8);
+}
+
+}  // namespace
+}  // namespace ftdla::quant
