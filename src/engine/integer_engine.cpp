@@ -30,21 +30,26 @@ void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std:
   const int pbits = q_.options.accbits;
   acc.resize(static_cast<size_t>(d.groups * d.n * d.m));
   // Products and sums in uint32: modular arithmetic is exact mod 2^32 (no signed-overflow UB), and the
-  // P-bit register (P <= 32) keeps the low P bits.
-  std::vector<uint32_t> col(static_cast<size_t>(d.k * d.m));
-  std::vector<uint32_t> sum(static_cast<size_t>(d.m));
+  // P-bit register (P <= 32) keeps the low P bits. Scratch buffers are per thread to avoid allocations.
+  thread_local std::vector<uint32_t> centered, col, sum;
+  centered.resize(input.size());
+  for (size_t i = 0; i < input.size(); ++i) centered[i] = static_cast<uint32_t>(input[i] - zp);
+  if (node.op == model::OpKind::Gemm) {
+    // M = 1: a dot product per output (vectorizes over k).
+    for (int64_t n = 0; n < d.n; ++n) {
+      const int32_t* w = L.weight.data() + n * d.k;
+      uint32_t s = static_cast<uint32_t>(L.bias[n]);
+      for (int64_t k = 0; k < d.k; ++k) s += static_cast<uint32_t>(w[k]) * centered[k];
+      acc[n] = static_cast<int32_t>(wrap_signed(s, pbits));
+    }
+    return;
+  }
   const Shape& in_shape = q_.graph.values[L.inputs[0]].shape;
   const Shape& out_shape = q_.graph.values[node.output].shape;
-  std::vector<int32_t> centered(input.size());
-  for (size_t i = 0; i < input.size(); ++i) centered[i] = input[i] - zp;
+  col.resize(static_cast<size_t>(d.k * d.m));
+  sum.resize(static_cast<size_t>(d.m));
   for (int64_t g = 0; g < d.groups; ++g) {
-    if (node.op == model::OpKind::Conv) {
-      std::vector<int32_t> col_s(static_cast<size_t>(d.k * d.m));
-      model::im2col(centered.data(), in_shape, out_shape, node, g, int32_t{0}, col_s.data());
-      for (size_t i = 0; i < col_s.size(); ++i) col[i] = static_cast<uint32_t>(col_s[i]);
-    } else {
-      for (int64_t k = 0; k < d.k; ++k) col[k] = static_cast<uint32_t>(centered[k]);
-    }
+    model::im2col(centered.data(), in_shape, out_shape, node, g, uint32_t{0}, col.data());
     for (int64_t n = 0; n < d.n; ++n) {
       const int64_t oc = g * d.n + n;
       const int32_t* w = L.weight.data() + oc * d.k;

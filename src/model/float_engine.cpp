@@ -13,7 +13,16 @@ void run_compute(const Graph& g, const Node& node, const std::vector<float>& in,
   const GemmDims d = gemm_dims(g, node);
   const Shape& in_shape = g.values[node.inputs[0]].shape;
   const Shape& out_shape = g.values[node.output].shape;
-  std::vector<float> col;
+  if (node.op == OpKind::Gemm) {
+    for (int64_t n = 0; n < d.n; ++n) {
+      const float* w = node.weight.data.data() + n * d.k;
+      float s = 0.0f;
+      for (int64_t k = 0; k < d.k; ++k) s += w[k] * in[k];
+      out[n] = s + node.bias[n];
+    }
+    return;
+  }
+  thread_local std::vector<float> col;
   for (int64_t grp = 0; grp < d.groups; ++grp) {
     const float* x = in.data();
     if (node.op == OpKind::Conv) {
