@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/cost/rtl.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/error.hpp"
+
+namespace ftdla::cost {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_identifier(const std::string& s) {
+  if (s.empty()) return false;
+  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(s[0])) return false;
+  for (char c : s)
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+void require_identifier(const std::string& where, const std::string& name) {
+  if (!is_identifier(name))
+    throw ConfigError(where + ": not a Verilog identifier (got '" + name + "', expected [A-Za-z_][A-Za-z0-9_]*)");
+}
+
+void require_width(const std::string& where, int bits) {
+  if (bits < 1 || bits > 64)
+    throw ConfigError(where + ": must be in [1, 64] (got " + std::to_string(bits) + ")");
+}
+
+// Emits a `width`-bit register `name` whose top `hard` bits are TMR-hardened: name_lo holds the plain bits,
+// name_h0..2 the three copies of the hardened bits, each copy in its own (* keep *) always block so that
+// Yosys's opt_merge cannot fold the identical flops into one. `q` is the voted output wire.
+// Widths are written through the localparam names `wn` (register width) and `hn` (hardened bits).
+void emit_tmr_register(std::ostringstream& v, const std::string& name, int width, int hard, const std::string& wn,
+                       const std::string& hn, const std::string& d, const std::string& enable,
+                       const std::string& inject, const std::string& copy, const std::string& q) {
+  const std::string guard = enable.empty() ? "" : "if (" + enable + ") ";
+  v << "  wire [" << wn << "-1:0] " << q << ";\n";
+  if (width > hard) {
+    const std::string lo = "[" + wn + "-" + hn + "-1:0]";
+    v << "  reg " << lo << " " << name << "_lo;\n"
+      << "  always @(posedge clk) " << guard << name << "_lo <= " << d << lo << " ^ " << inject << lo << ";\n";
+  }
+  if (hard > 0) {
+    const std::string hi = "[" + wn + "-1:" + wn + "-" + hn + "]";
+    for (int k = 0; k < 3; ++k) {
+      v << "  reg [" << hn << "-1:0] " << name << "_h" << k << ";\n"
+        << "  (* keep *) always @(posedge clk) " << guard << name << "_h" << k << " <= " << d << hi << " ^ (" << copy
+        << " == 2'd" << k << " ? " << inject << hi << " : {" << hn << "{1'b0}});\n";
+    }
+    v << "  wire [" << hn << "-1:0] " << name << "_voted = (" << name << "_h0 & " << name << "_h1) | (" << name
+      << "_h1 & " << name << "_h2) | (" << name << "_h0 & " << name << "_h2);\n";
+  }
+  if (hard == 0)
+    v << "  assign " << q << " = " << name << "_lo;\n";
+  else if (hard == width)
+    v << "  assign " << q << " = " << name << "_voted;\n";
+  else
+    v << "  assign " << q << " = {" << name << "_voted, " << name << "_lo};\n";
+}
+
+void emit_pe_localparams(std::ostringstream& v, const accel::PeConfig& c) {
+  const int d = c.abits + 2;
+  v << "  localparam W = " << c.wbits << ";   // weight register width (two's complement)\n"
+    << "  localparam A = " << c.abits << ";   // activation / output register width\n"
+    << "  localparam P = " << c.accbits << ";  // accumulator width (wraps modulo 2^P)\n"
+    << "  localparam X_SIGNED = " << (c.x_signed ? 1 : 0) << ";  // activations two's complement (1) or unsigned (0)\n"
+    << "  localparam H = " << c.harden_out_bits << ";   // TMR-hardened top bits of the output register\n"
+    << "  localparam HA = " << c.harden_acc_bits << ";  // TMR-hardened top bits of the accumulator register\n"
+    << "  localparam D = " << d << ";  // A + 2: width of x - zp, exact since |x - zp| < 2^(A+1)\n"
+    << "  localparam M = " << std::max(d + c.wbits, c.accbits) << ";  // max(D + W, P): exact product width\n";
+}
+
+void emit_pe_ports(std::ostringstream& v, bool with_inject) {
+  v << "  input  wire clk;\n"
+    << "  input  wire load_w;\n"
+    << "  input  wire [W-1:0] w_in;\n"
+    << "  input  wire [A-1:0] x_in;\n"
+    << "  input  wire [P-1:0] psum_in;\n"
+    << "  input  wire [A:0] zp;\n"
+    << "  input  wire load_out;\n"
+    << "  input  wire [A-1:0] out_d;\n";
+  if (with_inject)
+    v << "  input  wire [A-1:0] inject_out;\n"
+      << "  input  wire [1:0] inject_copy;\n"
+      << "  input  wire [P-1:0] inject_acc;\n"
+      << "  input  wire [1:0] inject_acc_copy;\n";
+  v << "  output wire [A-1:0] x_out;\n"
+    << "  output wire [P-1:0] psum_out;\n"
+    << "  output wire [A-1:0] out_q;\n";
+}
+
+// Quote for /bin/sh: wrap in single quotes, each embedded ' becomes '\''.
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A fresh directory under the system temp dir, removed (with its content) on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ftdla-yosys-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr)
+      throw Error("synthesize_with_yosys(): cannot create a temporary directory (" + tmpl + ")");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The most telling line of a tool's stderr: the first one with "ERROR", else the first non-empty one.
+std::string first_error_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, first;
+  while (std::getline(in, line)) {
+    if (line.find("ERROR") != std::string::npos) return line;
+    if (first.empty() && !line.empty()) first = line;
+  }
+  return first.empty() ? "(no output on stderr)" : first;
+}
+
+int64_t json_count(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key)) throw Error(std::string("synthesize_with_yosys(): Yosys statistics lack '") + key + "'");
+  return j.at(key).get<int64_t>();
+}
+
+double least_squares_slope(const std::vector<double>& ys) {
+  const double n = static_cast<double>(ys.size());
+  double mean_x = 0.0, mean_y = 0.0;
+  for (std::size_t i = 0; i < ys.size(); ++i) {
+    mean_x += static_cast<double>(i) / n;
+    mean_y += ys[i] / n;
+  }
+  double sxy = 0.0, sxx = 0.0;
+  for (std::size_t i = 0; i < ys.size(); ++i) {
+    const double dx = static_cast<double>(i) - mean_x;
+    sxy += dx * (ys[i] - mean_y);
+    sxx += dx * dx;
+  }
+  return sxx > 0.0 ? sxy / sxx : 0.0;  // a single point has no slope
+}
+
+}  // namespace
+
+std::string generate_pe_verilog(const accel::PeConfig& config, const std::string& module_name) {
+  config.require_valid();
+  require_identifier("generate_pe_verilog(): module_name", module_name);
+  const accel::PeConfig& c = config;
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- weight-stationary systolic PE; golden model: ftdla::accel::Pe.\n"
+    << "// At each rising edge: w_reg <= load_w ? w_in : w_reg; x_reg <= x_in;\n"
+    << "//   acc <= wrap_P(psum_in + (x_reg - zp) * w_reg) ^ inject_acc; out <= load_out ? out_d ^ inject_out : out.\n"
+    << "// The top H bits of out and the top HA bits of acc are three flops + a bitwise majority voter;\n"
+    << "// inject_* flips only copy inject_*copy (0..2, 3 = none) of a hardened bit and the only flop of a plain bit.\n"
+    << "module " << module_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d,\n"
+    << "    inject_out, inject_copy, inject_acc, inject_acc_copy, x_out, psum_out, out_q);\n";
+  emit_pe_localparams(v, c);
+  emit_pe_ports(v, true);
+  v << "\n  reg [W-1:0] w_reg;\n"
+    << "  reg [A-1:0] x_reg;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    if (load_w) w_reg <= w_in;\n"
+    << "    x_reg <= x_in;\n"
+    << "  end\n"
+    << "  assign x_out = x_reg;\n\n"
+    << "  wire signed [D-1:0] x_ext = " << (c.x_signed ? "{{2{x_reg[A-1]}}, x_reg}" : "{2'b00, x_reg}") << ";\n"
+    << "  wire signed [D-1:0] zp_ext = {zp[A], zp};\n"
+    << "  wire signed [D-1:0] diff = x_ext - zp_ext;\n"
+    << "  wire signed [M-1:0] prod = diff * $signed(w_reg);\n"
+    << "  wire [P-1:0] mac = psum_in + prod[P-1:0];\n\n";
+  emit_tmr_register(v, "acc", c.accbits, c.harden_acc_bits, "P", "HA", "mac", "", "inject_acc", "inject_acc_copy",
+                    "acc_q");
+  v << "  assign psum_out = acc_q;\n\n";
+  emit_tmr_register(v, "out", c.abits, c.harden_out_bits, "A", "H", "out_d", "load_out", "inject_out",
+                    "inject_copy", "out_voted_q");
+  v << "  assign out_q = out_voted_q;\n"
+    << "endmodule\n";
+  return v.str();
+}
+
+std::string generate_pe_synth_top(const accel::PeConfig& config, const std::string& pe_name,
+                                  const std::string& top_name) {
+  config.require_valid();
+  require_identifier("generate_pe_synth_top(): pe_name", pe_name);
+  require_identifier("generate_pe_synth_top(): top_name", top_name);
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- " << pe_name << " with its fault-injection ports tied to 0.\n"
+    << "module " << top_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d, x_out, psum_out, out_q);\n";
+  emit_pe_localparams(v, config);
+  emit_pe_ports(v, false);
+  v << "  " << pe_name << " u_pe (.clk(clk), .load_w(load_w), .w_in(w_in), .x_in(x_in), .psum_in(psum_in),\n"
+    << "    .zp(zp), .load_out(load_out), .out_d(out_d), .inject_out({A{1'b0}}), .inject_copy(2'd0),\n"
+    << "    .inject_acc({P{1'b0}}), .inject_acc_copy(2'd0), .x_out(x_out), .psum_out(psum_out), .out_q(out_q));\n"
+    << "endmodule\n";
+  return v.str();
+}
+
+std::string generate_register_verilog(int bits, const std::string& module_name) {
+  require_width("generate_register_verilog(): bits", bits);
+  require_identifier("generate_register_verilog(): module_name", module_name);
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- plain register with load enable (calibration unit).\n"
+    << "module " << module_name << " (clk, load, d, q);\n"
+    << "  localparam N = " << bits << ";\n"
+    << "  input  wire clk;\n  input  wire load;\n  input  wire [N-1:0] d;\n  output reg  [N-1:0] q;\n"
+    << "  always @(posedge clk) if (load) q <= d;\n"
+    << "endmodule\n";
+  return v.str();
+}
+
+std::string generate_voter_verilog(int bits, const std::string& module_name) {
+  require_width("generate_voter_verilog(): bits", bits);
+  require_identifier("generate_voter_verilog(): module_name", module_name);
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- bitwise majority voter maj(a,b,c) = ab + bc + ca.\n"
+    << "module " << module_name << " (a, b, c, y);\n"
+    << "  localparam N = " << bits << ";\n"
+    << "  input  wire [N-1:0] a;\n  input  wire [N-1:0] b;\n  input  wire [N-1:0] c;\n  output wire [N-1:0] y;\n"
+    << "  assign y = (a & b) | (b & c) | (a & c);\n"
+    << "endmodule\n";
+  return v.str();
+}
+
+std::string generate_range_corrector_verilog(int bits, bool is_signed, const std::string& module_name) {
+  require_width("generate_range_corrector_verilog(): bits", bits);
+  require_identifier("generate_range_corrector_verilog(): module_name", module_name);
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- " << (is_signed ? "signed" : "unsigned")
+    << " range corrector; keep[b] = 1 iff b < k (thermometer, set per layer).\n"
+    << "module " << module_name << " (x, keep, y);\n"
+    << "  localparam N = " << bits << ";\n"
+    << "  input  wire [N-1:0] x;\n  input  wire [N-1:0] keep;\n  output wire [N-1:0] y;\n";
+  if (is_signed)
+    v << "  wire [N-1:0] msb = keep & ~(keep >> 1);  // one-hot at bit k-1\n"
+      << "  wire sign = |(x & msb);\n"
+      << "  assign y = (x & keep) | ({N{sign}} & ~keep);  // sign-extend from bit k-1\n";
+  else
+    v << "  assign y = x & keep;  // bits >= k are zero for a non-negative value\n";
+  v << "endmodule\n";
+  return v.str();
+}
+
+int64_t SynthStats::flops() const {
+  int64_t n = 0;
+  for (const auto& [type, count] : cells_by_type)
+    if (type.find("DFF") != std::string::npos) n += count;
+  return n;
+}
+
+SynthStats synthesize_with_yosys(const std::string& verilog, const std::string& top, const std::string& yosys) {
+  require_identifier("synthesize_with_yosys(): top", top);
+  const TempDir dir;
+  const fs::path design = dir.path() / "design.v";
+  const fs::path script = dir.path() / "synth.ys";
+  const fs::path stat = dir.path() / "stat.json";
+  const fs::path err = dir.path() / "yosys.err";
+  write_file_atomic(design.string(), verilog);
+  // Yosys runs inside the temporary directory with relative file names: its `tee -o` takes no quoted paths.
+  write_file_atomic(script.string(), "read_verilog design.v\n"
+                                     "synth -flatten -top " + top + "\n"
+                                     // Enable flops -> plain flop + mux, so the CMOS estimate knows every cell.
+                                     "dfflegalize -cell $_DFF_P_ 01 -cell $_DFF_N_ 01\n"
+                                     "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX\n"
+                                     "opt_clean\n"
+                                     "tee -q -o stat.json stat -json -tech cmos\n");
+  const std::string cmd = "cd " + shell_quote(dir.path().string()) + " && " + shell_quote(yosys) +
+                          " -q -s synth.ys > yosys.out 2> yosys.err";
+  const int status = std::system(cmd.c_str());
+  std::string err_text;
+  if (fs::exists(err)) err_text = read_file(err.string());
+  const int code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+  if (code == 127)
+    throw Error("synthesize_with_yosys(): cannot run '" + yosys +
+                "' (not installed or not on PATH; scripts/install-deps.sh installs it): " + first_error_line(err_text));
+  if (code != 0)
+    throw Error("synthesize_with_yosys(): Yosys failed on top '" + top + "' (exit " + std::to_string(code) +
+                "): " + first_error_line(err_text));
+  if (!fs::exists(stat)) throw Error("synthesize_with_yosys(): Yosys wrote no statistics for top '" + top + "'");
+
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(stat.string()));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("synthesize_with_yosys(): cannot parse Yosys statistics: ") + e.what());
+  }
+  // With -flatten there is one module; "design" holds the totals.
+  const nlohmann::json* totals = j.contains("design") ? &j.at("design") : nullptr;
+  if (totals == nullptr && j.contains("modules") && j.at("modules").size() == 1)
+    totals = &j.at("modules").begin().value();
+  if (totals == nullptr) throw Error("synthesize_with_yosys(): Yosys statistics have no design totals");
+
+  SynthStats s;
+  s.top = top;
+  try {
+    s.cells = json_count(*totals, "num_cells");
+    if (totals->contains("num_cells_by_type"))
+      for (const auto& [type, count] : totals->at("num_cells_by_type").items())
+        s.cells_by_type[type] = count.get<int64_t>();
+    // Yosys 0.23 writes the estimate as a string, "1234" or "1234+" when some cell types are unknown.
+    const nlohmann::json& t = totals->at("estimated_num_transistors");
+    if (t.is_number()) {
+      s.transistors = t.get<int64_t>();
+    } else {
+      const std::string text = t.get<std::string>();
+      s.transistors = std::stoll(text);
+      s.transistors_complete = text.find('+') == std::string::npos;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("synthesize_with_yosys(): unexpected Yosys statistics: ") + e.what());
+  } catch (const std::logic_error& e) {
+    throw Error(std::string("synthesize_with_yosys(): unexpected transistor estimate: ") + e.what());
+  }
+  return s;
+}
+
+SynthStats synthesize_pe(const accel::PeConfig& config, const std::string& yosys) {
+  const std::string verilog = generate_pe_verilog(config, "ftdla_pe") + generate_pe_synth_top(config);
+  return synthesize_with_yosys(verilog, "ftdla_pe_synth", yosys);
+}
+
+double RtlCalibration::hardened_bit_area_ratio() const {
+  return (plain_bit_transistors + hardened_increment_transistors) / plain_bit_transistors;
+}
+double RtlCalibration::voter_bit_area_ratio() const { return voter_bit_transistors / plain_bit_transistors; }
+double RtlCalibration::corrector_unsigned_bit_area_ratio() const {
+  return corrector_unsigned_bit_transistors / plain_bit_transistors;
+}
+double RtlCalibration::corrector_signed_bit_area_ratio() const {
+  return corrector_signed_bit_transistors / plain_bit_transistors;
+}
+
+RtlCalibration calibrate_rtl_costs(const accel::PeConfig& base, const std::string& yosys) {
+  base.require_valid();
+  RtlCalibration cal;
+  cal.base = base;
+  const int a = base.abits;
+  std::vector<double> transistors;
+  for (int h = 0; h <= a; ++h) {
+    accel::PeConfig c = base;
+    c.harden_out_bits = h;
+    cal.pe_by_h.push_back(synthesize_pe(c, yosys));
+    transistors.push_back(static_cast<double>(cal.pe_by_h.back().transistors));
+  }
+  cal.hardened_increment_transistors = least_squares_slope(transistors);
+  const auto per_bit = [&](const std::string& verilog, const std::string& top) {
+    return static_cast<double>(synthesize_with_yosys(verilog, top, yosys).transistors) / a;
+  };
+  cal.plain_bit_transistors = per_bit(generate_register_verilog(a), "ftdla_reg");
+  cal.voter_bit_transistors = per_bit(generate_voter_verilog(a), "ftdla_voter");
+  cal.corrector_unsigned_bit_transistors =
+      per_bit(generate_range_corrector_verilog(a, false), "ftdla_range_corrector");
+  cal.corrector_signed_bit_transistors = per_bit(generate_range_corrector_verilog(a, true), "ftdla_range_corrector");
+  FTDLA_ASSERT(cal.plain_bit_transistors > 0.0);
+  return cal;
+}
+
+}  // namespace ftdla::cost
