@@ -99,53 +99,55 @@ void IntegerEngine::run_layer(size_t l, Trace& t) const {
       out = in;
       return;
     case QOp::MaxPool:
-    case QOp::AvgPool: {
-      const Node& node = q_.graph.nodes[L.node];
-      const int32_t zp = q_.enc[L.inputs[0]].zero_point;
-      const bool is_max = L.op == QOp::MaxPool;
+    case QOp::AvgPool:
+    case QOp::GlobalAvgPool:
       out.resize(static_cast<size_t>(numel(os)));
-      for (int64_t c = 0; c < os[0]; ++c) {
-        const int32_t* plane = in.data() + c * is[1] * is[2];
-        for (int64_t y = 0; y < os[1]; ++y)
-          for (int64_t x = 0; x < os[2]; ++x) {
-            int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
-            const int64_t cnt = model::for_each_window_tap(node.window, is[1], is[2], y, x, [&](int64_t iy, int64_t ix) {
-              const int64_t v = plane[iy * is[2] + ix];
-              acc = is_max ? std::max(acc, v) : acc + (v - zp);
-            });
-            int64_t r;
-            if (is_max) r = acc == std::numeric_limits<int64_t>::min() ? zp : acc;
-            else r = cnt > 0 ? quant::rounding_divide(acc, cnt) + zp : zp;
-            out[(c * os[1] + y) * os[2] + x] = static_cast<int32_t>(r);
-          }
-      }
+      for (int64_t o = 0; o < numel(os); ++o) out[o] = pool_one(l, in, o);
       return;
-    }
-    case QOp::GlobalAvgPool: {
-      const int32_t zp = q_.enc[L.inputs[0]].zero_point;
-      const int64_t hw = is[1] * is[2];
-      out.resize(static_cast<size_t>(is[0]));
-      for (int64_t c = 0; c < is[0]; ++c) {
-        int64_t acc = 0;
-        for (int64_t i = 0; i < hw; ++i) acc += in[c * hw + i] - zp;
-        out[c] = static_cast<int32_t>(quant::rounding_divide(acc, hw) + zp);
-      }
-      return;
-    }
     case QOp::Add: {
       const std::vector<int32_t>& b = t.values[L.inputs[1]];
-      const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
-      const int32_t zo = q_.enc[L.output].zero_point;
       out.resize(in.size());
-      for (size_t i = 0; i < in.size(); ++i) {
-        const int32_t s1 = quant::multiply_by_quantized_multiplier((in[i] - z1) * (1 << L.left_shift), L.add_in[0]);
-        const int32_t s2 = quant::multiply_by_quantized_multiplier((b[i] - z2) * (1 << L.left_shift), L.add_in[1]);
-        const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) + zo;
-        out[i] = static_cast<int32_t>(std::clamp<int64_t>(r, L.act_min, L.act_max));
-      }
+      for (size_t i = 0; i < in.size(); ++i) out[i] = add_one(l, in[i], b[i]);
       return;
     }
   }
+  (void)is;
+}
+
+int32_t IntegerEngine::add_one(size_t l, int32_t a, int32_t b) const {
+  // TFLite reference int8 Add: both operands to a common scale with left_shift headroom, sum, rescale.
+  const QLayer& L = q_.layers[l];
+  const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
+  const int32_t s1 = quant::multiply_by_quantized_multiplier((a - z1) * (1 << L.left_shift), L.add_in[0]);
+  const int32_t s2 = quant::multiply_by_quantized_multiplier((b - z2) * (1 << L.left_shift), L.add_in[1]);
+  const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) +
+                    q_.enc[L.output].zero_point;
+  return static_cast<int32_t>(std::clamp<int64_t>(r, L.act_min, L.act_max));
+}
+
+int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_t o) const {
+  const QLayer& L = q_.layers[l];
+  const Shape& is = q_.graph.values[L.inputs[0]].shape;
+  const Shape& os = q_.graph.values[L.output].shape;
+  const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+  if (L.op == QOp::GlobalAvgPool) {
+    const int64_t hw = is[1] * is[2];
+    int64_t acc = 0;
+    for (int64_t i = 0; i < hw; ++i) acc += in[o * hw + i] - zp;
+    return static_cast<int32_t>(quant::rounding_divide(acc, hw) + zp);
+  }
+  const Node& node = q_.graph.nodes[L.node];
+  const bool is_max = L.op == QOp::MaxPool;
+  const int64_t c = o / (os[1] * os[2]), y = (o / os[2]) % os[1], x = o % os[2];
+  const int32_t* plane = in.data() + c * is[1] * is[2];
+  int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
+  // Average pooling of (q - zp): padding taps are real zeros, so they add nothing (but may count).
+  const int64_t cnt = model::for_each_window_tap(node.window, is[1], is[2], y, x, [&](int64_t iy, int64_t ix) {
+    const int64_t v = plane[iy * is[2] + ix];
+    acc = is_max ? std::max(acc, v) : acc + (v - zp);
+  });
+  if (is_max) return static_cast<int32_t>(acc == std::numeric_limits<int64_t>::min() ? zp : acc);
+  return static_cast<int32_t>(cnt > 0 ? quant::rounding_divide(acc, cnt) + zp : zp);
 }
 
 void IntegerEngine::run_layers(size_t from, Trace& t) const {

@@ -37,6 +37,11 @@ class IntegerEngine {
   /// Requantize all accumulators of compute layer l into `out`.
   void requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
 
+  /// One output of an Add layer from its two input register values.
+  int32_t add_one(size_t l, int32_t a, int32_t b) const;
+  /// Output index `o` of a MaxPool / AvgPool / GlobalAvgPool layer, from the whole input.
+  int32_t pool_one(size_t l, const std::vector<int32_t>& input, int64_t o) const;
+
   /// Predicted class: argmax of the output register values, lowest index on ties.
   int predict(const Trace& t) const;
   /// Pixels per output channel of compute layer l (M of the GEMM view).

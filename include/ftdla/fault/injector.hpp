@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Fault injection into the bit-exact integer datapath.
+// run(): the fast path. Starts from the cached golden registers, recomputes only what a fault touches
+//   (the MAC chains of corrupted neurons, then sparse deltas through later layers), stops as soon as the
+//   effect is masked. run_reference(): the plain path, a full re-run that simulates every MAC of every
+//   compute layer. Both give bit-identical output registers for any FaultSet (tested).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ftdla/accel/mapping.hpp"
+#include "ftdla/engine/integer_engine.hpp"
+#include "ftdla/fault/fault.hpp"
+
+namespace ftdla::fault {
+
+struct InjectionResult {
+  bool output_changed = false;  ///< any output register of the network differs from golden
+  int top1 = -1;                ///< faulty prediction
+};
+
+class Injector {
+ public:
+  /// `engine` and `mapping` must outlive the injector.
+  Injector(const engine::IntegerEngine& engine, const accel::Mapping& mapping, Shield shield = {});
+
+  /// Fast incremental path. `golden` is the engine's trace of the input. If `logits` is given it receives
+  /// the faulty output register values. Thread-safe (per-thread scratch).
+  InjectionResult run(const engine::Trace& golden, const FaultSet& faults, std::vector<int32_t>* logits = nullptr) const;
+
+  /// Reference: full re-run with per-MAC simulation; returns the faulty output register values.
+  /// If `trace` is given it receives every faulty register value.
+  std::vector<int32_t> run_reference(const engine::Trace& golden, const FaultSet& faults,
+                                     engine::Trace* trace = nullptr) const;
+
+  /// Width in bits of a site's register (A, P, W or A).
+  int register_bits(Site s) const;
+  const Shield& shield() const { return shield_; }
+  const engine::IntegerEngine& engine() const { return e_; }
+  const accel::Mapping& mapping() const { return mp_; }
+
+ private:
+  struct LayerFaults;
+  struct Work;
+  /// Faults of layer l that act inside MAC chains (acc/weight/input) or on outputs (neuron).
+  LayerFaults collect(size_t l, const FaultSet& f) const;
+  int32_t simulate_chain(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t n,
+                         const LayerFaults& lf) const;
+  int32_t apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n, int32_t q, const LayerFaults& lf) const;
+  void mac_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const;
+  void output_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const;
+  bool chain_hit(size_t l, const LayerFaults& lf, int64_t g, int64_t m, int64_t n) const;
+  int32_t raw_input(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t k) const;
+
+  const engine::IntegerEngine& e_;
+  const accel::Mapping& mp_;
+  Shield shield_;
+};
+
+}  // namespace ftdla::fault

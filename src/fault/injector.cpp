@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/fault/injector.hpp"
+
+#include <algorithm>
+
+#include "ftdla/core/bits.hpp"
+#include "ftdla/core/error.hpp"
+#include "ftdla/model/float_engine.hpp"
+
+namespace ftdla::fault {
+
+using quant::QLayer;
+using quant::QOp;
+
+struct Injector::LayerFaults {
+  std::vector<const TransientFault*> mac;      // acc / weight / input transients of this layer
+  std::vector<const TransientFault*> neuron;   // output register transients of this layer
+  std::vector<const PermanentFault*> pmac;     // acc / weight / input permanents
+  std::vector<const PermanentFault*> pneuron;  // output register permanents
+  bool any() const { return !mac.empty() || !neuron.empty() || !pmac.empty() || !pneuron.empty(); }
+};
+
+/// Per-thread scratch of the fast path: dense faulty copies of changed values and their changed indices.
+struct Injector::Work {
+  std::vector<std::vector<int32_t>> faulty;
+  std::vector<char> dirty;
+  std::vector<std::vector<int32_t>> changed;
+  std::vector<int64_t> delta;     // accumulator deltas of the current compute layer
+  std::vector<char> touched_flag;
+  std::vector<int32_t> touched;
+  std::vector<char> has_override;
+  std::vector<int32_t> override_acc;
+  std::vector<int32_t> targets;
+  std::vector<int32_t> dense_acc;
+
+  void reset(size_t values) {
+    if (faulty.size() != values) {
+      faulty.assign(values, {});
+      dirty.assign(values, 0);
+      changed.assign(values, {});
+    }
+    for (size_t v = 0; v < values; ++v)
+      if (dirty[v]) {
+        dirty[v] = 0;
+        changed[v].clear();
+      }
+  }
+  const std::vector<int32_t>& view(const engine::Trace& golden, int v) const {
+    return dirty[v] ? faulty[v] : golden.values[v];
+  }
+  /// Record that output index i of value v now holds q (which differs from golden).
+  void set(const engine::Trace& golden, int v, int32_t i, int32_t q) {
+    if (!dirty[v]) {
+      faulty[v] = golden.values[v];
+      dirty[v] = 1;
+    }
+    faulty[v][i] = q;
+    changed[v].push_back(i);
+  }
+  void touch(int32_t o) {
+    if (!touched_flag[o]) {
+      touched_flag[o] = 1;
+      touched.push_back(o);
+    }
+  }
+  void size_layer(size_t n) {
+    if (delta.size() < n) {
+      delta.assign(n, 0);
+      touched_flag.assign(n, 0);
+      has_override.assign(n, 0);
+      override_acc.assign(n, 0);
+    }
+  }
+  void clear_layer() {
+    for (int32_t o : touched) {
+      delta[o] = 0;
+      touched_flag[o] = 0;
+      has_override[o] = 0;
+    }
+    touched.clear();
+  }
+};
+
+Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& mapping, Shield shield)
+    : e_(engine), mp_(mapping), shield_(std::move(shield)) {}
+
+int Injector::register_bits(Site s) const {
+  const auto& o = e_.qgraph().options;
+  switch (s) {
+    case Site::Neuron:
+    case Site::Input: return o.abits;
+    case Site::Acc: return o.accbits;
+    case Site::Weight: return o.wbits;
+  }
+  return 0;
+}
+
+Injector::LayerFaults Injector::collect(size_t l, const FaultSet& f) const {
+  LayerFaults lf;
+  for (const auto& t : f.transients)
+    if (t.layer == l) (t.site == Site::Neuron ? lf.neuron : lf.mac).push_back(&t);
+  for (const auto& p : f.permanents) (p.site == Site::Neuron ? lf.pneuron : lf.pmac).push_back(&p);
+  return lf;
+}
+
+int32_t Injector::raw_input(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t k) const {
+  const QLayer& L = e_.qgraph().layers[l];
+  const model::Node& node = e_.qgraph().graph.nodes[L.node];
+  if (node.op == model::OpKind::Gemm) return input[k];
+  const Shape& is = e_.qgraph().graph.values[L.inputs[0]].shape;
+  const Shape& os = e_.qgraph().graph.values[node.output].shape;
+  const model::Window& w = node.window;
+  const int64_t kh = w.kernel_h, kw = w.kernel_w, cg = node.weight.shape[1];
+  const int64_t c = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
+  const int64_t oy = m / os[2], ox = m % os[2];
+  const int64_t iy = oy * w.stride_h - w.pads[0] + r * w.dilation_h;
+  const int64_t ix = ox * w.stride_w - w.pads[1] + s * w.dilation_w;
+  // Padding taps enter the array as the zero point (real 0), so (x - zp) = 0 unless a fault corrupts them.
+  if (iy < 0 || iy >= is[1] || ix < 0 || ix >= is[2]) return e_.qgraph().enc[L.inputs[0]].zero_point;
+  return input[((g * cg + c) * is[1] + iy) * is[2] + ix];
+}
+
+int32_t Injector::simulate_chain(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t n,
+                                 const LayerFaults& lf) const {
+  const QLayer& L = e_.qgraph().layers[l];
+  const model::GemmDims& d = mp_.of(l).dims;
+  const auto& q = e_.qgraph();
+  const int abits = q.options.abits, wbits = q.options.wbits, pbits = q.options.accbits;
+  const bool x_signed = q.enc[L.inputs[0]].is_signed;
+  const int32_t zp = q.enc[L.inputs[0]].zero_point;
+  const int64_t oc = g * d.n + n;
+  const bool ws = mp_.spec.dataflow == accel::Dataflow::WeightStationary;
+  const int64_t R = mp_.spec.rows, C = mp_.spec.cols;
+  int64_t psum = L.bias[oc];
+  for (int64_t k = 0; k < d.k; ++k) {
+    int64_t x = raw_input(l, input, g, m, k);
+    int64_t w = L.weight[oc * d.k + k];
+    bool force_acc = false;
+    for (const TransientFault* t : lf.mac) {
+      if (t->g != g || t->k != k) continue;
+      if (t->site == Site::Weight && t->n == n && m >= t->m && m < t->span_end) w = flip_bit(w, t->bit, wbits, true);
+      if (t->site == Site::Input && t->m == m && n >= t->n && n < t->span_end) x = flip_bit(x, t->bit, abits, x_signed);
+    }
+    // Permanent faults: which PE registers this MAC's operands pass through (accel/mapping.hpp).
+    const int64_t pr = ws ? k % R : m % R, pc = n % C;
+    for (const PermanentFault* p : lf.pmac) {
+      if (p->site == Site::Weight && pc == p->c && (ws ? pr == p->r : pr >= p->r)) w = force_bit(w, p->bit, wbits, true, p->value);
+      if (p->site == Site::Input && pr == p->r && pc >= p->c) x = force_bit(x, p->bit, abits, x_signed, p->value);
+      if (p->site == Site::Acc && pr == p->r && pc == p->c) force_acc = true;
+    }
+    psum = wrap_signed(psum + (x - zp) * w, pbits);
+    for (const TransientFault* t : lf.mac)
+      if (t->site == Site::Acc && t->g == g && t->m == m && t->n == n && t->k == k) psum = flip_bit(psum, t->bit, pbits, true);
+    if (force_acc)
+      for (const PermanentFault* p : lf.pmac)
+        if (p->site == Site::Acc && pr == p->r && pc == p->c) psum = force_bit(psum, p->bit, pbits, true, p->value);
+  }
+  return static_cast<int32_t>(psum);
+}
+
+int32_t Injector::apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n, int32_t q, const LayerFaults& lf) const {
+  const auto& enc = e_.qgraph().enc[e_.qgraph().layers[l].output];
+  const int a = enc.bits, k = enc.eff_bits;
+  const bool corrector = shield_.range_corrector && k < a;
+  const int live = corrector ? k : a;
+  const int hard_lo = live - shield_.harden_bits;  // bits [hard_lo, live) are hardened
+  int64_t v = q;
+  bool hit = false;
+  auto hardened = [&](int bit) { return shield_.harden_bits > 0 && bit >= hard_lo && bit < live; };
+  for (const TransientFault* t : lf.neuron)
+    if (t->g == g && t->m == m && t->n == n && !hardened(t->bit)) {
+      v = flip_bit(v, t->bit, a, enc.is_signed);
+      hit = true;
+    }
+  if (!lf.pneuron.empty()) {
+    const int64_t oc_in_group = n;
+    const accel::Pe pe = mp_.pe_of_output(m, oc_in_group);
+    for (const PermanentFault* p : lf.pneuron)
+      if (p->r == pe.r && p->c == pe.c && !hardened(p->bit)) {
+        v = force_bit(v, p->bit, a, enc.is_signed, p->value);
+        hit = true;
+      }
+  }
+  if (hit && corrector) v = enc.is_signed ? sign_extend(static_cast<uint64_t>(v), k) : (v & static_cast<int64_t>(low_mask(k)));
+  return static_cast<int32_t>(v);
+}
+
+void Injector::mac_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const {
+  // Output positions (oc * M + m) whose MAC chain some fault corrupts.
+  const model::GemmDims& d = mp_.of(l).dims;
+  const bool ws = mp_.spec.dataflow == accel::Dataflow::WeightStationary;
+  const int64_t R = mp_.spec.rows, C = mp_.spec.cols;
+  for (const TransientFault* t : lf.mac) {
+    const int64_t base = t->g * d.n;
+    if (t->site == Site::Acc) out.push_back(static_cast<int32_t>((base + t->n) * d.m + t->m));
+    if (t->site == Site::Weight)
+      for (int64_t m = t->m; m < t->span_end; ++m) out.push_back(static_cast<int32_t>((base + t->n) * d.m + m));
+    if (t->site == Site::Input)
+      for (int64_t n = t->n; n < t->span_end; ++n) out.push_back(static_cast<int32_t>((base + n) * d.m + t->m));
+  }
+  for (const PermanentFault* p : lf.pmac) {
+    for (int64_t g = 0; g < d.groups; ++g)
+      for (int64_t n = 0; n < d.n; ++n) {
+        const int64_t pc = n % C;
+        const bool col_hit = (p->site == Site::Input) ? pc >= p->c : pc == p->c;
+        if (!col_hit) continue;
+        if (ws) {
+          // WS: row r holds k = kt*R + r; used iff some k < K maps to it.
+          if (p->r >= d.k) continue;
+          for (int64_t m = 0; m < d.m; ++m) out.push_back(static_cast<int32_t>((g * d.n + n) * d.m + m));
+        } else {
+          for (int64_t m = 0; m < d.m; ++m) {
+            const int64_t pr = m % R;
+            const bool row_hit = p->site == Site::Weight ? pr >= p->r : pr == p->r;
+            if (row_hit) out.push_back(static_cast<int32_t>((g * d.n + n) * d.m + m));
+          }
+        }
+      }
+  }
+}
+
+void Injector::output_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const {
+  const model::GemmDims& d = mp_.of(l).dims;
+  for (const TransientFault* t : lf.neuron) out.push_back(static_cast<int32_t>((t->g * d.n + t->n) * d.m + t->m));
+  for (const PermanentFault* p : lf.pneuron)
+    for (int64_t g = 0; g < d.groups; ++g)
+      for (int64_t n = 0; n < d.n; ++n)
+        for (int64_t m = 0; m < d.m; ++m) {
+          const accel::Pe pe = mp_.pe_of_output(m, n);
+          if (pe.r == p->r && pe.c == p->c) out.push_back(static_cast<int32_t>((g * d.n + n) * d.m + m));
+        }
+}
+
+InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& faults, std::vector<int32_t>* logits) const {
+  const auto& q = e_.qgraph();
+  InjectionResult res;
+  const auto& gold_out = golden.values[q.output];
+  if (shield_.full_tmr || faults.empty()) {
+    res.top1 = model::argmax(gold_out.data(), gold_out.size());
+    if (logits) *logits = gold_out;
+    return res;
+  }
+  thread_local Work w;
+  w.reset(q.graph.values.size());
+  for (size_t l = 0; l < q.layers.size(); ++l) {
+    const QLayer& L = q.layers[l];
+    bool in_dirty = false;
+    for (int v : L.inputs) in_dirty |= w.dirty[v] != 0;
+    if (L.op != QOp::Compute) {
+      if (in_dirty) {
+        // Recompute only the outputs that read a changed input.
+        const Shape& is = q.graph.values[L.inputs[0]].shape;
+        const Shape& os = q.graph.values[L.output].shape;
+        const auto& gout = golden.values[L.output];
+        w.targets.clear();
+        auto emit = [&](int32_t o) { w.targets.push_back(o); };
+        for (int v : L.inputs) {
+          if (!w.dirty[v]) continue;
+          for (int32_t i : w.changed[v]) {
+            if (L.op == QOp::MaxPool || L.op == QOp::AvgPool) {
+              const model::Window& win = q.graph.nodes[L.node].window;
+              const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
+              for (int64_t r = 0; r < win.kernel_h; ++r) {
+                const int64_t ny = y + win.pads[0] - r * win.dilation_h;
+                if (ny < 0 || ny % win.stride_h) continue;
+                const int64_t oy = ny / win.stride_h;
+                if (oy >= os[1]) continue;
+                for (int64_t s = 0; s < win.kernel_w; ++s) {
+                  const int64_t nx = x + win.pads[1] - s * win.dilation_w;
+                  if (nx < 0 || nx % win.stride_w) continue;
+                  const int64_t ox = nx / win.stride_w;
+                  if (ox < os[2]) emit(static_cast<int32_t>((c * os[1] + oy) * os[2] + ox));
+                }
+              }
+            } else if (L.op == QOp::GlobalAvgPool) {
+              emit(static_cast<int32_t>(i / (is[1] * is[2])));
+            } else {
+              emit(i);  // elementwise: Clamp, Reshape, Add
+            }
+          }
+        }
+        std::sort(w.targets.begin(), w.targets.end());
+        w.targets.erase(std::unique(w.targets.begin(), w.targets.end()), w.targets.end());
+        // Evaluate the layer on a faulty copy of its inputs, element by element.
+        for (int32_t o : w.targets) {
+          int32_t v = 0;
+          const auto& in0 = w.view(golden, L.inputs[0]);
+          switch (L.op) {
+            case QOp::Clamp: v = std::clamp(in0[o], L.act_min, L.act_max); break;
+            case QOp::Reshape: v = in0[o]; break;
+            case QOp::Add: v = e_.add_one(l, in0[o], w.view(golden, L.inputs[1])[o]); break;
+            default: v = e_.pool_one(l, in0, o); break;
+          }
+          if (v != gout[o]) w.set(golden, L.output, o, v);
+        }
+      }
+      continue;
+    }
+    const LayerFaults lf = collect(l, faults);
+    if (!in_dirty && !lf.any()) continue;
+    const model::GemmDims& d = mp_.of(l).dims;
+    const int64_t outs = d.groups * d.n * d.m;
+    w.size_layer(static_cast<size_t>(outs));
+    const auto& gacc = golden.acc[l];
+    const auto& gout = golden.values[L.output];
+    const auto& input = w.view(golden, L.inputs[0]);
+    if (in_dirty) {
+      const auto& gin = golden.values[L.inputs[0]];
+      const auto& ch = w.changed[L.inputs[0]];
+      const model::Node& node = q.graph.nodes[L.node];
+      const int64_t fan = node.op == model::OpKind::Gemm ? d.n : d.n * node.window.kernel_h * node.window.kernel_w;
+      if (static_cast<int64_t>(ch.size()) * fan * 4 > mp_.of(l).macs) {
+        // Dense: cheaper to recompute every accumulator from the faulty input.
+        e_.accumulate(l, input, w.dense_acc);
+        for (int64_t o = 0; o < outs; ++o)
+          if (w.dense_acc[o] != gacc[o]) {
+            w.delta[o] = static_cast<int64_t>(w.dense_acc[o]) - gacc[o];
+            w.touch(static_cast<int32_t>(o));
+          }
+      } else if (node.op == model::OpKind::Gemm) {
+        for (int32_t i : ch) {
+          const int64_t dx = static_cast<int64_t>(input[i]) - gin[i];
+          for (int64_t n = 0; n < d.n; ++n) {
+            w.delta[n] += dx * L.weight[n * d.k + i];
+            w.touch(static_cast<int32_t>(n));
+          }
+        }
+      } else {
+        const Shape& is = q.graph.values[L.inputs[0]].shape;
+        const Shape& os = q.graph.values[node.output].shape;
+        const model::Window& win = node.window;
+        const int64_t cg = node.weight.shape[1];
+        for (int32_t i : ch) {
+          const int64_t dx = static_cast<int64_t>(input[i]) - gin[i];
+          const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
+          const int64_t g = c / cg, ci = c % cg;
+          for (int64_t r = 0; r < win.kernel_h; ++r) {
+            const int64_t ny = y + win.pads[0] - r * win.dilation_h;
+            if (ny < 0 || ny % win.stride_h) continue;
+            const int64_t oy = ny / win.stride_h;
+            if (oy >= os[1]) continue;
+            for (int64_t s = 0; s < win.kernel_w; ++s) {
+              const int64_t nx = x + win.pads[1] - s * win.dilation_w;
+              if (nx < 0 || nx % win.stride_w) continue;
+              const int64_t ox = nx / win.stride_w;
+              if (ox >= os[2]) continue;
+              const int64_t kk = (ci * win.kernel_h + r) * win.kernel_w + s;
+              for (int64_t n = 0; n < d.n; ++n) {
+                const int64_t oc = g * d.n + n;
+                const int32_t o = static_cast<int32_t>(oc * d.m + oy * os[2] + ox);
+                w.delta[o] += dx * L.weight[oc * d.k + kk];
+                w.touch(o);
+              }
+            }
+          }
+        }
+      }
+    }
+    if (!lf.mac.empty() || !lf.pmac.empty()) {
+      w.targets.clear();
+      mac_fault_targets(l, lf, w.targets);
+      for (int32_t o : w.targets) {
+        const int64_t oc = o / d.m;
+        if (shield_.channel_protected(l, oc) || w.has_override[o]) continue;
+        w.override_acc[o] = simulate_chain(l, input, oc / d.n, o % d.m, oc % d.n, lf);
+        w.has_override[o] = 1;
+        w.touch(o);
+      }
+    }
+    if (!lf.neuron.empty() || !lf.pneuron.empty()) {
+      w.targets.clear();
+      output_fault_targets(l, lf, w.targets);
+      for (int32_t o : w.targets)
+        if (!shield_.channel_protected(l, o / d.m)) w.touch(o);
+    }
+    const int pbits = q.options.accbits;
+    for (int32_t o : w.touched) {
+      const int64_t oc = o / d.m, m = o % d.m;
+      const int32_t acc = w.has_override[o] ? w.override_acc[o] : static_cast<int32_t>(wrap_signed(gacc[o] + w.delta[o], pbits));
+      int32_t v = (acc == gacc[o]) ? gout[o] : e_.requantize(l, oc, acc);
+      if (!lf.neuron.empty() || !lf.pneuron.empty())
+        if (!shield_.channel_protected(l, oc)) v = apply_output_faults(l, oc / d.n, m, oc % d.n, v, lf);
+      if (v != gout[o]) w.set(golden, L.output, o, v);
+    }
+    w.clear_layer();
+  }
+  const auto& out = w.view(golden, q.output);
+  res.output_changed = w.dirty[q.output] != 0;
+  res.top1 = model::argmax(out.data(), out.size());
+  if (logits) *logits = out;
+  return res;
+}
+
+bool Injector::chain_hit(size_t l, const LayerFaults& lf, int64_t g, int64_t m, int64_t n) const {
+  // Does any fault corrupt an operand or partial sum of output (g, m, n)'s MAC chain? Decided from the
+  // fault descriptions directly (no enumeration), so the reference does not share the fast path's logic.
+  const model::GemmDims& d = mp_.of(l).dims;
+  const bool ws = mp_.spec.dataflow == accel::Dataflow::WeightStationary;
+  const int64_t R = mp_.spec.rows, C = mp_.spec.cols;
+  for (const TransientFault* t : lf.mac) {
+    if (t->g != g) continue;
+    if (t->site == Site::Acc && t->m == m && t->n == n) return true;
+    if (t->site == Site::Weight && t->n == n && m >= t->m && m < t->span_end) return true;
+    if (t->site == Site::Input && t->m == m && n >= t->n && n < t->span_end) return true;
+  }
+  for (const PermanentFault* p : lf.pmac) {
+    const int64_t pc = n % C;
+    if (ws) {
+      if (p->r >= d.k) continue;  // row r never holds a weight of this layer
+      if (p->site == Site::Input ? pc >= p->c : pc == p->c) return true;
+    } else {
+      const int64_t pr = m % R;
+      if (p->site == Site::Weight && pc == p->c && pr >= p->r) return true;
+      if (p->site == Site::Input && pr == p->r && pc >= p->c) return true;
+      if (p->site == Site::Acc && pr == p->r && pc == p->c) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<int32_t> Injector::run_reference(const engine::Trace& golden, const FaultSet& faults,
+                                            engine::Trace* trace) const {
+  const auto& q = e_.qgraph();
+  engine::Trace local;
+  engine::Trace& t = trace ? *trace : local;
+  t.values.assign(q.graph.values.size(), {});
+  t.acc.assign(q.layers.size(), {});
+  t.values[q.input] = golden.values[q.input];
+  if (shield_.full_tmr) {
+    t = golden;
+    return golden.values[q.output];
+  }
+  for (size_t l = 0; l < q.layers.size(); ++l) {
+    const QLayer& L = q.layers[l];
+    if (L.op != QOp::Compute) {
+      e_.run_layer(l, t);
+      continue;
+    }
+    // Full re-run of the layer; MAC chains that a fault touches are simulated MAC by MAC in array order.
+    const LayerFaults lf = collect(l, faults);
+    const model::GemmDims& d = mp_.of(l).dims;
+    const auto& input = t.values[L.inputs[0]];
+    e_.accumulate(l, input, t.acc[l]);
+    auto& out = t.values[L.output];
+    out.assign(t.acc[l].size(), 0);
+    for (int64_t g = 0; g < d.groups; ++g)
+      for (int64_t n = 0; n < d.n; ++n) {
+        const int64_t oc = g * d.n + n;
+        const bool prot = shield_.channel_protected(l, oc);  // computed on the TMR unit: fault-free
+        for (int64_t m = 0; m < d.m; ++m) {
+          int32_t acc = t.acc[l][oc * d.m + m];
+          if (!prot && chain_hit(l, lf, g, m, n)) acc = simulate_chain(l, input, g, m, n, lf);
+          int32_t v = e_.requantize(l, oc, acc);
+          if (!prot) v = apply_output_faults(l, g, m, n, v, lf);
+          out[oc * d.m + m] = v;
+        }
+      }
+  }
+  return t.values[q.output];
+}
+
+}  // namespace ftdla::fault

@@ -1,0 +1,167 @@
+#include "ftdla/fault/campaign.hpp"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+
+#include "ftdla/core/bits.hpp"
+#include "ftdla/core/error.hpp"
+#include "support/models.hpp"
+
+namespace ftdla::fault {
+namespace {
+
+const test::Quantized& lenet() { return test::quantized("lenet5"); }
+
+TEST(Campaign, BerZeroGivesExactlyZeroSdc) {
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 20);
+  for (Site site : {Site::Neuron, Site::Acc, Site::Weight, Site::Input}) {
+    CampaignSpec s;
+    s.site = site;
+    s.mode = FaultMode::Ber;
+    s.ber = 0.0;
+    s.trials = 200;
+    s.images = 20;
+    const CampaignCounts c = Campaign(inj, golden, s).run(0, s.trials);
+    EXPECT_EQ(c.sdc, 0);
+    EXPECT_EQ(c.faults, 0);
+    EXPECT_EQ(c.masked, 200);
+    EXPECT_EQ(c.faulty_correct, c.golden_correct);
+  }
+}
+
+TEST(Campaign, PermanentFaultInUnusedPeChangesNothingInThatLayer) {
+  // WS 32x32: LeNet conv1 has K = 25 (rows 0..24) and N = 6 (columns 0..5). PE(30, 3) and PE(10, 20)
+  // never hold a conv1 weight, input or partial sum.
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 3);
+  const size_t conv1 = mp.layers.at(0).layer;
+  ASSERT_EQ(mp.layers[0].dims.k, 25);
+  ASSERT_EQ(mp.layers[0].dims.n, 6);
+  for (Site site : {Site::Acc, Site::Weight, Site::Neuron}) {
+    for (auto [r, c] : {std::pair{30, 3}, std::pair{10, 20}}) {
+      FaultSet f;
+      f.permanents.push_back({site, r, c, 5, true});
+      engine::Trace t;
+      inj.run_reference(golden.traces[0], f, &t);
+      EXPECT_EQ(t.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output])
+          << site_name(site) << " PE(" << r << "," << c << ")";
+    }
+  }
+  // ...whereas a used PE's weight bit stuck at the opposite of its stored value does change conv1.
+  const auto& L = lenet().q.layers[conv1];
+  const int32_t w = L.weight[2 * mp.layers[0].dims.k + 3];  // PE(3, 2) holds W[n=2][k=3]
+  FaultSet f;
+  f.permanents.push_back({Site::Weight, 3, 2, 6, !get_bit(w, 6)});
+  engine::Trace t;
+  inj.run_reference(golden.traces[0], f, &t);
+  EXPECT_NE(t.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output]);
+}
+
+TEST(Campaign, FlipClampedByReluIsMasked) {
+  // An accumulator far below zero stays negative after a low-bit flip: the fused ReLU clamps it to the
+  // same output, so the fault is masked and the output registers are untouched.
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 1);
+  const size_t conv1 = mp.layers.at(0).layer;
+  const auto& acc = golden.traces[0].acc[conv1];
+  int64_t pick = -1;
+  for (size_t i = 0; i < acc.size(); ++i)
+    if (acc[i] < -(1 << 12)) {
+      pick = static_cast<int64_t>(i);
+      break;
+    }
+  ASSERT_GE(pick, 0);
+  const auto& d = mp.layers[0].dims;
+  TransientFault t;
+  t.site = Site::Acc;
+  t.layer = conv1;
+  t.n = pick / d.m;
+  t.m = pick % d.m;
+  t.k = d.k - 1;  // after the last term: the register requantization reads
+  t.bit = 4;
+  FaultSet f;
+  f.transients.push_back(t);
+  const InjectionResult r = inj.run(golden.traces[0], f);
+  EXPECT_FALSE(r.output_changed);
+  EXPECT_EQ(r.top1, golden.top1[0]);
+  // The same bit flipped in the output register itself is not masked.
+  t.site = Site::Neuron;
+  FaultSet g;
+  g.transients.push_back(t);
+  engine::Trace tr;
+  inj.run_reference(golden.traces[0], g, &tr);
+  EXPECT_NE(tr.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output]);
+}
+
+TEST(Campaign, FaultCountMatchesBinomialExpectation) {
+  // Binomial(n, p): mean np, variance np(1-p). The sample mean of T draws is within 4 sigma / sqrt(T).
+  for (auto [bits, ber] : {std::pair{1.0e6, 1.0e-5}, std::pair{5.0e7, 2.0e-5}, std::pair{2.0e5, 2.0e-3}}) {
+    const int trials = 4000;
+    double sum = 0.0;
+    for (int t = 0; t < trials; ++t) {
+      Rng rng = Rng::derive(7, static_cast<uint64_t>(t));
+      sum += static_cast<double>(draw_fault_count(rng, bits, ber));
+    }
+    const double mean = bits * ber, sd = std::sqrt(bits * ber * (1 - ber));
+    EXPECT_NEAR(sum / trials, mean, 4 * sd / std::sqrt(trials)) << "bits=" << bits << " ber=" << ber;
+  }
+}
+
+TEST(Campaign, DeterministicWhateverTheThreadCount) {
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 16);
+  CampaignSpec s;
+  s.site = Site::Neuron;
+  s.mode = FaultMode::Count;
+  s.faults = 8;
+  s.trials = 600;
+  s.images = 16;
+  s.seed = 99;
+  const Campaign camp(inj, golden, s);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const CampaignCounts one = camp.run(0, s.trials);
+  omp_set_num_threads(2);
+  const CampaignCounts two = camp.run(0, s.trials);
+  // Resuming from a prefix gives the same totals as one uninterrupted run.
+  CampaignCounts split = camp.run(0, 250);
+  split.add(camp.run(250, s.trials));
+  omp_set_num_threads(saved);
+  for (const CampaignCounts* c : {&two, static_cast<const CampaignCounts*>(&split)}) {
+    EXPECT_EQ(one.sdc, c->sdc);
+    EXPECT_EQ(one.masked, c->masked);
+    EXPECT_EQ(one.faulty_correct, c->faulty_correct);
+    EXPECT_EQ(one.faults, c->faults);
+  }
+  EXPECT_EQ(one.faults, 4800);
+  EXPECT_GT(one.sdc, 0);
+}
+
+TEST(Campaign, InvalidSpecsAreConfigErrors) {
+  CampaignSpec s;
+  s.mode = FaultMode::Ber;
+  s.ber = -0.1;
+  EXPECT_THROW(s.validate(), ConfigError);
+  s.ber = 1.5;
+  EXPECT_THROW(s.validate(), ConfigError);
+  s = {};
+  s.trials = 0;
+  try {
+    s.validate();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--trials"), std::string::npos);
+  }
+  EXPECT_THROW(parse_site("register"), ConfigError);
+  EXPECT_THROW(accel::parse_dataflow("rs"), ConfigError);
+}
+
+}  // namespace
+}  // namespace ftdla::fault
