@@ -3,7 +3,13 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <stdexcept>
+
 namespace ftdla::cli {
+/// Thrown after a long command saved its partial results on SIGINT/SIGTERM: exit code 130.
+struct Interrupted : std::exception {};
+
 void add_info(CLI::App& root);
 void add_eval(CLI::App& root);
+void add_inject(CLI::App& root);
 }  // namespace ftdla::cli

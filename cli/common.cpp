@@ -63,3 +63,61 @@ nlohmann::json to_json(const ModelArgs& a) {
 }
 
 }  // namespace ftdla::cli
+
+#include <unistd.h>
+
+#include <csignal>
+
+namespace ftdla::cli {
+
+void AccelArgs::add_to(CLI::App& app) {
+  app.add_option("--rows", rows, "PE array rows R");
+  app.add_option("--cols", cols, "PE array columns C");
+  app.add_option("--dataflow", dataflow, "ws (weight-stationary) | os (output-stationary)");
+}
+
+accel::ArraySpec AccelArgs::spec() const {
+  accel::ArraySpec s;
+  s.rows = rows;
+  s.cols = cols;
+  s.dataflow = accel::parse_dataflow(dataflow);
+  s.validate();
+  return s;
+}
+
+nlohmann::json to_json(const AccelArgs& a) { return {{"rows", a.rows}, {"cols", a.cols}, {"dataflow", a.dataflow}}; }
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+const std::atomic<bool>& install_stop_handler() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  return g_stop;
+}
+
+Progress::Progress(std::string label)
+    : label_(std::move(label)), tty_(::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+void Progress::operator()(int64_t done, int64_t total) {
+  if (!tty_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  const int width = 30, filled = static_cast<int>(frac * width);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(width, '.');
+  const double eta = frac > 0 ? secs * (1 - frac) / frac : 0.0;
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %5.1f%% %.0fs left ", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total), 100 * frac, eta);
+}
+
+void Progress::finish() {
+  if (tty_) std::fprintf(stderr, "\n");
+}
+
+}  // namespace ftdla::cli

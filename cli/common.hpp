@@ -35,3 +35,38 @@ void write_json(const std::string& path, const nlohmann::json& j);
 nlohmann::json to_json(const ModelArgs& a);
 
 }  // namespace ftdla::cli
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "ftdla/accel/mapping.hpp"
+
+namespace ftdla::cli {
+
+/// Accelerator options shared by commands that map the model onto the PE array.
+struct AccelArgs {
+  int rows = 32, cols = 32;
+  std::string dataflow = "ws";
+  void add_to(CLI::App& app);
+  accel::ArraySpec spec() const;
+};
+nlohmann::json to_json(const AccelArgs& a);
+
+/// SIGINT/SIGTERM set this flag (first signal); long commands poll it, save, and exit 130.
+const std::atomic<bool>& install_stop_handler();
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  void operator()(int64_t done, int64_t total);
+  void finish();
+
+ private:
+  std::string label_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace ftdla::cli

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ftdla command line: parsing and printing only; all logic lives in the libraries.
-// Exit codes: 0 ok, 1 bad input or failure (one-line message), 2 usage / configuration error.
+// Exit codes: 0 ok, 1 bad input or failure (one-line message), 2 usage / configuration error,
+// 130 interrupted (partial results saved).
 #include <cstdio>
 #include <exception>
 
@@ -12,12 +13,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ftdla::cli::add_info(app);
   ftdla::cli::add_eval(app);
+  ftdla::cli::add_inject(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const ftdla::cli::Interrupted&) {
+    return 130;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "ftdla: error: %s\n", e.what());
     return 2;

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+// `ftdla inject`: a fault-injection campaign on the bit-exact accelerator model.
+#include <cstdio>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "ftdla/core/error.hpp"
+#include "ftdla/core/stats.hpp"
+#include "ftdla/fault/checkpoint.hpp"
+#include "ftdla/model/onnx_import.hpp"
+#include "ftdla/quant/calibrate.hpp"
+
+namespace ftdla::cli {
+
+void add_inject(CLI::App& root) {
+  auto* app = root.add_subcommand("inject", "fault-injection campaign: SDC rate and accuracy under faults");
+  struct Args {
+    ModelArgs model;
+    AccelArgs accel;
+    std::string site = "neuron";
+    double ber = -1;
+    int64_t faults = 0;
+    std::string permanent;
+    int pes = 1;
+    int64_t trials = 0;
+    int64_t images = 100;
+    uint64_t seed = 1;
+    double margin = 0, confidence = 0.95;
+    std::string json;
+    bool resume = false;
+  };
+  auto a = std::make_shared<Args>();
+  a->model.add_to(*app);
+  a->accel.add_to(*app);
+  app->add_option("--site", a->site, "neuron | acc | weight | input");
+  auto* ber = app->add_option("--ber", a->ber, "bit error rate per exposed register bit per inference");
+  auto* faults = app->add_option("--faults", a->faults, "exact number of transient faults per inference");
+  auto* perm = app->add_option("--permanent", a->permanent, "stuck0 | stuck1: permanent faults in random PEs");
+  app->add_option("--pes", a->pes, "faulty PEs per trial with --permanent");
+  auto* trials = app->add_option("--trials", a->trials, "inferences with faults");
+  auto* margin = app->add_option("--margin", a->margin, "pick --trials by statistical fault injection for this error margin");
+  app->add_option("--confidence", a->confidence, "confidence level for --margin (default 0.95)");
+  app->add_option("--images", a->images, "test images (trial t uses image t mod images)");
+  app->add_option("--seed", a->seed, "random seed");
+  app->add_option("--json", a->json, "result file (written atomically, also during the run)");
+  app->add_flag("--resume", a->resume, "continue the campaign saved in --json");
+  ber->excludes(faults)->excludes(perm);
+  faults->excludes(perm);
+  trials->excludes(margin);
+  app->callback([a, ber, faults, perm, trials, margin] {
+    fault::CampaignSpec spec;
+    spec.site = fault::parse_site(a->site);
+    if (ber->count() > 0) {
+      spec.mode = fault::FaultMode::Ber;
+      spec.ber = a->ber;
+    } else if (faults->count() > 0) {
+      spec.mode = fault::FaultMode::Count;
+      spec.faults = a->faults;
+    } else if (perm->count() > 0) {
+      if (a->permanent != "stuck0" && a->permanent != "stuck1")
+        throw ConfigError("--permanent: expected stuck0 or stuck1 (got '" + a->permanent + "')");
+      spec.mode = fault::FaultMode::Permanent;
+      spec.stuck_value = a->permanent == "stuck1";
+      spec.pes = a->pes;
+    } else {
+      throw ConfigError("inject: choose a fault model: --ber X, --faults N or --permanent stuck0|stuck1");
+    }
+    spec.images = a->images;
+    spec.seed = a->seed;
+    if (trials->count() == 0 && margin->count() == 0) throw ConfigError("inject: give --trials T or --margin E");
+    spec.trials = trials->count() > 0 ? a->trials : 1;
+    spec.validate();
+    if (margin->count() > 0) (void)leveugle_sample_size(0, a->margin, a->confidence);  // validates early
+    const quant::QuantOptions qo = a->model.quant_options();
+    const accel::ArraySpec as = a->accel.spec();
+    const model::Graph g = model::load_onnx(a->model.model);
+    const data::Dataset test = data::load_split(a->model.data, "test", a->model.data_options(a->images));
+    quant::check_input_fits(g, test);
+    const data::Dataset calib = data::load_split(a->model.data, "train", a->model.data_options(qo.calib_images));
+    const quant::QGraph q = quant::quantize(g, calib, qo);
+    const engine::IntegerEngine e(q);
+    const accel::Mapping mp = accel::map_network(q, as);
+    const fault::Injector inj(e, mp);
+    const fault::GoldenSet golden(e, test, a->images);
+    if (spec.images > golden.size()) spec.images = golden.size();
+    if (margin->count() > 0) {
+      // Population: every (exposed register bit, image) pair a single fault can hit.
+      const fault::FaultSampler s(q, mp, spec.site);
+      spec.trials = static_cast<int64_t>(leveugle_sample_size(s.exposed_bits() * static_cast<double>(spec.images), a->margin, a->confidence));
+    }
+    const fault::Campaign camp(inj, golden, spec);
+    fault::CheckpointOptions co;
+    co.path = a->json;
+    co.resume = a->resume;
+    co.config = to_json(a->model);
+    co.config["accel"] = to_json(a->accel);
+    co.config["site"] = a->site;
+    co.config["fault_model"] = spec.mode == fault::FaultMode::Ber ? "ber" : spec.mode == fault::FaultMode::Count ? "count" : "permanent";
+    if (spec.mode == fault::FaultMode::Ber) co.config["ber"] = spec.ber;
+    if (spec.mode == fault::FaultMode::Count) co.config["faults"] = spec.faults;
+    if (spec.mode == fault::FaultMode::Permanent) {
+      co.config["permanent"] = a->permanent;
+      co.config["pes"] = spec.pes;
+    }
+    co.config["trials"] = spec.trials;
+    co.config["images"] = spec.images;
+    co.config["seed"] = spec.seed;
+    if (margin->count() > 0) {
+      co.config["margin"] = a->margin;
+      co.config["confidence"] = a->confidence;
+    }
+    co.config["exposed_bits_per_inference"] = camp.sampler().exposed_bits();
+    co.stop = &install_stop_handler();
+    Progress bar("inject");
+    co.progress = [&bar](int64_t d, int64_t t) { bar(d, t); };
+    const fault::CheckpointedResult r = fault::run_checkpointed(camp, co);
+    bar.finish();
+    const auto& j = r.json;
+    std::printf("%s site=%s: %lld injections, SDC %.5f [%.5f, %.5f], masked %.4f, accuracy golden %.4f faulty %.4f, "
+                "%.0f injections/s\n",
+                a->model.model.c_str(), a->site.c_str(), static_cast<long long>(r.counts.trials), j["sdc_rate"].get<double>(),
+                j["sdc_ci95"][0].get<double>(), j["sdc_ci95"][1].get<double>(), j["masked_rate"].get<double>(),
+                j["golden_accuracy"].get<double>(), j["faulty_accuracy"].get<double>(), j["faults_per_second"].get<double>());
+    if (!r.completed) {
+      std::fprintf(stderr, "ftdla: interrupted after %lld of %lld trials%s\n", static_cast<long long>(r.counts.trials),
+                   static_cast<long long>(spec.trials),
+                   a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
+      throw Interrupted();
+    }
+  });
+}
+
+}  // namespace ftdla::cli

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/fault/checkpoint.hpp"
+
+#include <chrono>
+
+#include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/error.hpp"
+#include "ftdla/core/stats.hpp"
+
+namespace ftdla::fault {
+
+nlohmann::json to_json(const CampaignCounts& c) {
+  return {{"trials", c.trials}, {"sdc", c.sdc}, {"masked", c.masked}, {"faulty_correct", c.faulty_correct},
+          {"golden_correct", c.golden_correct}, {"faults", c.faults}};
+}
+
+CampaignCounts counts_from_json(const nlohmann::json& j, const std::string& where) {
+  CampaignCounts c;
+  try {
+    c.trials = j.at("trials").get<int64_t>();
+    c.sdc = j.at("sdc").get<int64_t>();
+    c.masked = j.at("masked").get<int64_t>();
+    c.faulty_correct = j.at("faulty_correct").get<int64_t>();
+    c.golden_correct = j.at("golden_correct").get<int64_t>();
+    c.faults = j.at("faults").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ImportError(where + ": malformed counts (" + e.what() + ")");
+  }
+  return c;
+}
+
+nlohmann::json summarize(const CampaignCounts& c, double seconds) {
+  const RateEstimate sdc = wilson(static_cast<uint64_t>(c.sdc), static_cast<uint64_t>(c.trials));
+  const RateEstimate fa = wilson(static_cast<uint64_t>(c.faulty_correct), static_cast<uint64_t>(c.trials));
+  const RateEstimate ga = wilson(static_cast<uint64_t>(c.golden_correct), static_cast<uint64_t>(c.trials));
+  const RateEstimate ms = wilson(static_cast<uint64_t>(c.masked), static_cast<uint64_t>(c.trials));
+  const double n = c.trials ? static_cast<double>(c.trials) : 1.0;
+  return {{"injections", c.trials},
+          {"faults_injected", c.faults},
+          {"faults_per_injection", static_cast<double>(c.faults) / n},
+          {"sdc", c.sdc},
+          {"sdc_rate", sdc.rate},
+          {"sdc_ci95", {sdc.lo, sdc.hi}},
+          {"masked", c.masked},
+          {"masked_rate", ms.rate},
+          {"masked_ci95", {ms.lo, ms.hi}},
+          {"golden_accuracy", ga.rate},
+          {"golden_accuracy_ci95", {ga.lo, ga.hi}},
+          {"faulty_accuracy", fa.rate},
+          {"faulty_accuracy_ci95", {fa.lo, fa.hi}},
+          {"seconds", seconds},
+          {"faults_per_second", seconds > 0 ? static_cast<double>(c.trials) / seconds : 0.0}};
+}
+
+CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOptions& opt) {
+  CheckpointedResult res;
+  const int64_t total = camp.spec().trials;
+  double prior_seconds = 0.0;
+  if (opt.resume) {
+    if (opt.path.empty()) throw ConfigError("--resume: needs --json FILE holding the campaign to continue");
+    nlohmann::json saved;
+    try {
+      saved = nlohmann::json::parse(read_file(opt.path));
+    } catch (const nlohmann::json::exception& e) {
+      throw ImportError(opt.path + ": cannot resume, not a ftdla result file (" + e.what() + ")");
+    }
+    if (!saved.contains("config") || saved["config"] != opt.config) {
+      std::string diff;
+      if (saved.contains("config") && saved["config"].is_object())
+        for (auto& [k, v] : opt.config.items())
+          if (!saved["config"].contains(k) || saved["config"][k] != v) { diff = k; break; }
+      throw ConfigError(opt.path + ": resume file was made with a different configuration" +
+                        (diff.empty() ? std::string() : " (" + diff + " differs)") + "; not overwriting it");
+    }
+    res.counts = counts_from_json(saved.at("counts"), opt.path);
+    prior_seconds = saved.value("compute_seconds", 0.0);
+    if (res.counts.trials > total) throw ConfigError(opt.path + ": saved campaign has more trials than requested");
+  }
+  auto write = [&](double secs) {
+    res.seconds = secs;
+    res.completed = res.counts.trials >= total;
+    res.json = opt.config;
+    res.json["config"] = opt.config;
+    res.json["counts"] = to_json(res.counts);
+    res.json["completed"] = res.completed;
+    res.json["trials_requested"] = total;
+    res.json["compute_seconds"] = secs;
+    res.json.update(summarize(res.counts, secs));
+    if (!opt.path.empty()) write_file_atomic(opt.path, res.json.dump(2) + "\n");
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  // Blocks sized to take about checkpoint_seconds, adapted to the measured throughput.
+  int64_t block = 256;
+  while (res.counts.trials < total) {
+    if (opt.stop && opt.stop->load()) break;
+    const int64_t lo = res.counts.trials, hi = std::min(total, lo + block);
+    const double b0 = elapsed();
+    const CampaignCounts c = camp.run(lo, hi, opt.stop, [&](int64_t d, int64_t) {
+      if (opt.progress) opt.progress(lo + d, total);
+    });
+    res.counts.add(c);
+    write(prior_seconds + elapsed());
+    const double took = elapsed() - b0;
+    if (took > 0 && c.trials == hi - lo)
+      block = std::clamp<int64_t>(static_cast<int64_t>(static_cast<double>(block) * opt.checkpoint_seconds / took), 64, 1 << 20);
+  }
+  write(prior_seconds + elapsed());
+  return res;
+}
+
+}  // namespace ftdla::fault
