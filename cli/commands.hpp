@@ -12,4 +12,6 @@ struct Interrupted : std::exception {};
 void add_info(CLI::App& root);
 void add_eval(CLI::App& root);
 void add_inject(CLI::App& root);
+void add_characterize(CLI::App& root);
+void add_rtl(CLI::App& root);
 }  // namespace ftdla::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   ftdla::cli::add_info(app);
   ftdla::cli::add_eval(app);
   ftdla::cli::add_inject(app);
+  ftdla::cli::add_characterize(app);
+  ftdla::cli::add_rtl(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

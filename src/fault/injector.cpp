@@ -174,7 +174,7 @@ int32_t Injector::apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n,
     }
   if (!lf.pneuron.empty()) {
     const int64_t oc_in_group = n;
-    const accel::Pe pe = mp_.pe_of_output(m, oc_in_group);
+    const accel::PeCoord pe = mp_.pe_of_output(m, oc_in_group);
     for (const PermanentFault* p : lf.pneuron)
       if (p->r == pe.r && p->c == pe.c && !hardened(p->bit)) {
         v = force_bit(v, p->bit, a, enc.is_signed, p->value);
@@ -226,7 +226,7 @@ void Injector::output_fault_targets(size_t l, const LayerFaults& lf, std::vector
     for (int64_t g = 0; g < d.groups; ++g)
       for (int64_t n = 0; n < d.n; ++n)
         for (int64_t m = 0; m < d.m; ++m) {
-          const accel::Pe pe = mp_.pe_of_output(m, n);
+          const accel::PeCoord pe = mp_.pe_of_output(m, n);
           if (pe.r == p->r && pe.c == p->c) out.push_back(static_cast<int32_t>((g * d.n + n) * d.m + m));
         }
 }

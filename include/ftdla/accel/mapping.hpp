@@ -50,7 +50,7 @@ struct LayerMapping {
 int64_t gemm_cycles(const ArraySpec& a, const model::GemmDims& d);
 
 /// A PE coordinate.
-struct Pe {
+struct PeCoord {
   int r = 0, c = 0;
 };
 
@@ -63,13 +63,13 @@ struct Mapping {
   /// The mapping entry of QGraph layer index `layer` (throws InternalError if not a compute layer).
   const LayerMapping& of(size_t layer) const;
   /// The PE that performs MAC (m, n, k) of a group (n within the group).
-  Pe pe_of_mac(int64_t m, int64_t n, int64_t k) const {
+  PeCoord pe_of_mac(int64_t m, int64_t n, int64_t k) const {
     if (spec.dataflow == Dataflow::WeightStationary)
       return {static_cast<int>(k % spec.rows), static_cast<int>(n % spec.cols)};
     return {static_cast<int>(m % spec.rows), static_cast<int>(n % spec.cols)};
   }
   /// The PE whose output neuron register holds output (m, n).
-  Pe pe_of_output(int64_t m, int64_t n) const {
+  PeCoord pe_of_output(int64_t m, int64_t n) const {
     if (spec.dataflow == Dataflow::WeightStationary) return {spec.rows - 1, static_cast<int>(n % spec.cols)};
     return {static_cast<int>(m % spec.rows), static_cast<int>(n % spec.cols)};
   }

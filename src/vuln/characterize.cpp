@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/vuln/characterize.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "ftdla/core/error.hpp"
+
+namespace ftdla::vuln {
+
+using fault::FaultSet;
+using fault::Site;
+using fault::TransientFault;
+
+void CharacterizeOptions::validate() const {
+  if (samples < 0) throw ConfigError("--samples: must be >= 0 (got " + std::to_string(samples) + ")");
+  if (samples == 0) {
+    (void)leveugle_sample_size(0, margin, confidence);  // throws ConfigError for a bad margin / confidence
+  }
+  if (images < 1) throw ConfigError("--images: must be >= 1 (got " + std::to_string(images) + ")");
+  if (neurons < 0) throw ConfigError("--neurons: must be >= 0 (got " + std::to_string(neurons) + ")");
+}
+
+namespace {
+
+int64_t stratum_size(const CharacterizeOptions& opt, double population) {
+  if (opt.samples > 0) return opt.samples;
+  return static_cast<int64_t>(leveugle_sample_size(population, opt.margin, opt.confidence));
+}
+
+}  // namespace
+
+std::vector<Stratum> plan_strata(const fault::Injector& inj, const CharacterizeOptions& opt) {
+  opt.validate();
+  const fault::FaultSampler sampler(inj.engine().qgraph(), inj.mapping(), opt.site);
+  const int bits = sampler.bits();
+  std::vector<Stratum> s;
+  const double images = static_cast<double>(opt.images);
+  Rng pick = Rng::derive(opt.seed, 0x6e6575726f6e73ULL);  // "neurons"
+  for (size_t pos = 0; pos < inj.mapping().layers.size(); ++pos) {
+    const double values = static_cast<double>(sampler.layer_values()[pos]);
+    for (int b = 0; b < bits; ++b)
+      s.push_back({Stratum::Kind::Bit, pos, b, stratum_size(opt, values * images)});
+    if (opt.site != Site::Neuron) continue;
+    const auto& d = inj.mapping().layers[pos].dims;
+    const int64_t channels = d.groups * d.n;
+    for (int64_t c = 0; c < channels; ++c)
+      s.push_back({Stratum::Kind::Channel, pos, c, stratum_size(opt, static_cast<double>(d.m) * bits * images)});
+    const int64_t neurons = channels * d.m;
+    for (int64_t i = 0; i < std::min(opt.neurons, neurons); ++i) {
+      const int64_t n = static_cast<int64_t>(pick.below(static_cast<uint64_t>(neurons)));
+      s.push_back({Stratum::Kind::Neuron, pos, n, stratum_size(opt, static_cast<double>(bits) * images)});
+    }
+  }
+  return s;
+}
+
+std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenSet& golden, const CharacterizeOptions& opt,
+                                const std::vector<Stratum>& strata, size_t begin, size_t end,
+                                const std::atomic<bool>* stop) {
+  const fault::FaultSampler sampler(inj.engine().qgraph(), inj.mapping(), opt.site);
+  const int64_t images = std::min<int64_t>(opt.images, golden.size());
+  std::vector<int64_t> sdc;
+  for (size_t si = begin; si < end; ++si) {
+    if (stop && stop->load()) break;
+    const Stratum& st = strata[si];
+    int64_t count = 0;
+#pragma omp parallel for schedule(dynamic, 16) reduction(+ : count)
+    for (int64_t t = 0; t < st.samples; ++t) {
+      Rng rng = Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t));
+      const int64_t img = static_cast<int64_t>(rng.below(static_cast<uint64_t>(images)));
+      FaultSet f;
+      TransientFault tf;
+      switch (st.kind) {
+        case Stratum::Kind::Bit: tf = sampler.sample_in_layer(rng, st.pos, static_cast<int>(st.index)); break;
+        case Stratum::Kind::Channel: tf = sampler.sample_in_channel(rng, st.pos, st.index); break;
+        case Stratum::Kind::Neuron: {
+          const auto& d = inj.mapping().layers[st.pos].dims;
+          tf = sampler.sample_in_channel(rng, st.pos, st.index / d.m);
+          tf.m = st.index % d.m;
+          break;
+        }
+      }
+      f.transients.push_back(tf);
+      const fault::InjectionResult r = inj.run(golden.traces[img], f);
+      count += r.top1 != golden.top1[img];
+    }
+    sdc.push_back(count);
+  }
+  return sdc;
+}
+
+VulnReport assemble(const fault::Injector& inj, const CharacterizeOptions& opt, const std::vector<Stratum>& strata,
+                    const std::vector<int64_t>& sdc) {
+  FTDLA_ASSERT(sdc.size() == strata.size());
+  const fault::FaultSampler sampler(inj.engine().qgraph(), inj.mapping(), opt.site);
+  const int bits = sampler.bits();
+  VulnReport rep;
+  const auto& mp = inj.mapping();
+  rep.layers.resize(mp.layers.size());
+  std::vector<int64_t> lay_sdc(mp.layers.size(), 0), lay_n(mp.layers.size(), 0);
+  for (size_t pos = 0; pos < mp.layers.size(); ++pos) {
+    LayerVuln& L = rep.layers[pos];
+    L.layer = mp.layers[pos].layer;
+    L.name = mp.layers[pos].name;
+    L.neurons = sampler.layer_values()[pos];
+    L.bvf.resize(static_cast<size_t>(bits));
+  }
+  for (size_t i = 0; i < strata.size(); ++i) {
+    const Stratum& st = strata[i];
+    LayerVuln& L = rep.layers[st.pos];
+    const RateEstimate e = wilson(static_cast<uint64_t>(sdc[i]), static_cast<uint64_t>(st.samples));
+    rep.injections += st.samples;
+    switch (st.kind) {
+      case Stratum::Kind::Bit:
+        L.bvf[static_cast<size_t>(st.index)] = e;
+        lay_sdc[st.pos] += sdc[i];
+        lay_n[st.pos] += st.samples;
+        break;
+      case Stratum::Kind::Channel:
+        L.channels.push_back(e);
+        rep.ranking.push_back({L.layer, L.name, st.index, e});
+        break;
+      case Stratum::Kind::Neuron: {
+        const auto& d = mp.layers[st.pos].dims;
+        L.sampled_neurons.push_back({st.index / d.m, st.index % d.m, e});
+        break;
+      }
+    }
+  }
+  // Overall: stratified mean over layers weighted by population; interval from the Kish effective
+  // sample size n_eff = p(1-p)/Var(p_hat) plugged into Wilson.
+  double total_pop = 0.0, p = 0.0, var = 0.0;
+  for (size_t pos = 0; pos < rep.layers.size(); ++pos) total_pop += static_cast<double>(rep.layers[pos].neurons);
+  for (size_t pos = 0; pos < rep.layers.size(); ++pos) {
+    LayerVuln& L = rep.layers[pos];
+    L.vf = wilson(static_cast<uint64_t>(lay_sdc[pos]), static_cast<uint64_t>(lay_n[pos]));
+    const double w = static_cast<double>(L.neurons) / total_pop;
+    const double pl = L.vf.rate, nl = static_cast<double>(std::max<int64_t>(1, lay_n[pos]));
+    p += w * pl;
+    var += w * w * std::max(pl * (1 - pl), 0.25 / nl) / nl;  // floor avoids a zero variance at p = 0 or 1
+  }
+  const double n_eff = std::max(1.0, p * (1 - p) > 0 ? p * (1 - p) / var : static_cast<double>(rep.injections));
+  const uint64_t n_int = static_cast<uint64_t>(std::llround(n_eff));
+  rep.overall = wilson(static_cast<uint64_t>(std::llround(p * static_cast<double>(n_int))), n_int);
+  rep.overall.rate = p;
+  std::stable_sort(rep.ranking.begin(), rep.ranking.end(),
+                   [](const ChannelVf& a, const ChannelVf& b) { return a.vf.rate > b.vf.rate; });
+  return rep;
+}
+
+VulnReport characterize(const fault::Injector& inj, const fault::GoldenSet& golden, const CharacterizeOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto strata = plan_strata(inj, opt);
+  const auto sdc = run_strata(inj, golden, opt, strata, 0, strata.size());
+  VulnReport r = assemble(inj, opt, strata, sdc);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+namespace {
+nlohmann::json rate_json(const RateEstimate& e) {
+  return {{"rate", e.rate}, {"ci95", {e.lo, e.hi}}, {"sdc", e.successes}, {"injections", e.trials}};
+}
+}  // namespace
+
+nlohmann::json to_json(const VulnReport& r, int bits) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& L : r.layers) {
+    nlohmann::json bvf = nlohmann::json::array(), ch = nlohmann::json::array(), nv = nlohmann::json::array();
+    for (const auto& e : L.bvf) bvf.push_back(rate_json(e));
+    for (size_t c = 0; c < L.channels.size(); ++c) {
+      auto j = rate_json(L.channels[c]);
+      j["channel"] = c;
+      ch.push_back(j);
+    }
+    for (const auto& n : L.sampled_neurons) {
+      auto j = rate_json(n.vf);
+      j["channel"] = n.channel;
+      j["pixel"] = n.pixel;
+      nv.push_back(j);
+    }
+    layers.push_back({{"name", L.name}, {"neurons", L.neurons}, {"vf", L.vf.rate}, {"vf_ci95", {L.vf.lo, L.vf.hi}},
+                      {"bvf", bvf}, {"channels", ch}, {"sampled_neurons", nv}});
+  }
+  nlohmann::json ranking = nlohmann::json::array();
+  for (const auto& c : r.ranking)
+    ranking.push_back({{"layer", c.name}, {"channel", c.channel}, {"vf", c.vf.rate}, {"ci95", {c.vf.lo, c.vf.hi}}});
+  return {{"bits", bits}, {"layers", layers}, {"channel_ranking", ranking}, {"overall_vf", r.overall.rate},
+          {"overall_vf_ci95", {r.overall.lo, r.overall.hi}}, {"injections", r.injections}, {"seconds", r.seconds}};
+}
+
+std::vector<ChannelVf> top_channels(const VulnReport& r, double fraction) {
+  const size_t n = std::min(r.ranking.size(),
+                            std::max<size_t>(1, static_cast<size_t>(std::ceil(fraction * static_cast<double>(r.ranking.size())))));
+  return {r.ranking.begin(), r.ranking.begin() + static_cast<std::ptrdiff_t>(n)};
+}
+
+}  // namespace ftdla::vuln
+
+namespace ftdla::vuln {
+
+PremiseResult premise(const fault::Injector& base, const fault::GoldenSet& golden, const VulnReport& r, double fraction,
+                      int64_t trials, int64_t images, uint64_t seed) {
+  PremiseResult p;
+  p.fraction = fraction;
+  const auto top = top_channels(r, fraction);
+  p.channels = static_cast<int64_t>(top.size());
+  const auto& q = base.engine().qgraph();
+  auto shield_of = [&](const std::vector<ChannelVf>& set) {
+    fault::Shield s;
+    s.protected_channels.assign(q.layers.size(), {});
+    for (const auto& lm : base.mapping().layers)
+      s.protected_channels[lm.layer].assign(static_cast<size_t>(lm.dims.groups * lm.dims.n), 0);
+    for (const auto& c : set) s.protected_channels[c.layer][static_cast<size_t>(c.channel)] = 1;
+    return s;
+  };
+  // A random set of the same size: a seeded shuffle of the ranking.
+  std::vector<ChannelVf> all = r.ranking;
+  Rng rng = Rng::derive(seed, 0x72616e646f6dULL);  // "random"
+  for (size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[rng.below(i)]);
+  all.resize(top.size());
+  fault::CampaignSpec spec;
+  spec.site = fault::Site::Neuron;
+  spec.mode = fault::FaultMode::Count;
+  spec.faults = 1;
+  spec.trials = trials;
+  spec.images = images;
+  spec.seed = seed;
+  auto rate = [&](const fault::Shield& s) {
+    const fault::Injector inj(base.engine(), base.mapping(), s);
+    const auto c = fault::Campaign(inj, golden, spec).run(0, trials);
+    return wilson(static_cast<uint64_t>(c.sdc), static_cast<uint64_t>(c.trials));
+  };
+  p.unprotected = rate(fault::Shield{});
+  p.top = rate(shield_of(top));
+  p.random = rate(shield_of(all));
+  return p;
+}
+
+nlohmann::json to_json(const PremiseResult& p) {
+  auto e = [](const RateEstimate& r) { return nlohmann::json{{"sdc_rate", r.rate}, {"sdc_ci95", {r.lo, r.hi}}}; };
+  return {{"fraction", p.fraction}, {"channels", p.channels}, {"unprotected", e(p.unprotected)},
+          {"top_protected", e(p.top)}, {"random_protected", e(p.random)}};
+}
+
+double overlap(const std::vector<ChannelVf>& a, const std::vector<ChannelVf>& b) {
+  if (a.empty()) return 0.0;
+  int64_t common = 0;
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (x.layer == y.layer && x.channel == y.channel) {
+        ++common;
+        break;
+      }
+  return static_cast<double>(common) / static_cast<double>(a.size());
+}
+
+}  // namespace ftdla::vuln
