@@ -170,10 +170,11 @@ void add_characterize(CLI::App& root) {
     if (a->premise_trials > 0) {
       const vuln::PremiseResult p = vuln::premise(inj, golden, r, 0.1, a->premise_trials, a->opt.images, a->opt.seed + 1);
       report["premise"] = vuln::to_json(p);
-      std::printf("premise (%lld channels masked): unprotected SDC %.5f [%.5f, %.5f]; top-10%% %.5f [%.5f, %.5f]; "
-                  "random-10%% %.5f [%.5f, %.5f]\n",
+      std::printf("premise (%lld channels masked): unprotected SDC %.5f [%.5f, %.5f]; top-10%% by VF %.5f [%.5f, %.5f]; "
+                  "top-10%% by SDC share %.5f [%.5f, %.5f]; random-10%% %.5f [%.5f, %.5f]\n",
                   static_cast<long long>(p.channels), p.unprotected.rate, p.unprotected.lo, p.unprotected.hi, p.top.rate,
-                  p.top.lo, p.top.hi, p.random.rate, p.random.lo, p.random.hi);
+                  p.top.lo, p.top.hi, p.top_share.rate, p.top_share.lo, p.top_share.hi, p.random.rate, p.random.lo,
+                  p.random.hi);
     }
     if (a->stability_seed != 0) {
       vuln::CharacterizeOptions o2 = a->opt;

@@ -119,10 +119,12 @@ VulnReport assemble(const fault::Injector& inj, const CharacterizeOptions& opt, 
         lay_sdc[st.pos] += sdc[i];
         lay_n[st.pos] += st.samples;
         break;
-      case Stratum::Kind::Channel:
+      case Stratum::Kind::Channel: {
         L.channels.push_back(e);
-        rep.ranking.push_back({L.layer, L.name, st.index, e});
+        const double m = static_cast<double>(mp.layers[st.pos].dims.m);
+        rep.ranking.push_back({L.layer, L.name, st.index, e, e.rate * m / static_cast<double>(sampler.total_values())});
         break;
+      }
       case Stratum::Kind::Neuron: {
         const auto& d = mp.layers[st.pos].dims;
         L.sampled_neurons.push_back({st.index / d.m, st.index % d.m, e});
@@ -146,8 +148,11 @@ VulnReport assemble(const fault::Injector& inj, const CharacterizeOptions& opt, 
   const uint64_t n_int = static_cast<uint64_t>(std::llround(n_eff));
   rep.overall = wilson(static_cast<uint64_t>(std::llround(p * static_cast<double>(n_int))), n_int);
   rep.overall.rate = p;
+  rep.ranking_by_share = rep.ranking;
   std::stable_sort(rep.ranking.begin(), rep.ranking.end(),
                    [](const ChannelVf& a, const ChannelVf& b) { return a.vf.rate > b.vf.rate; });
+  std::stable_sort(rep.ranking_by_share.begin(), rep.ranking_by_share.end(),
+                   [](const ChannelVf& a, const ChannelVf& b) { return a.sdc_share > b.sdc_share; });
   return rep;
 }
 
@@ -187,15 +192,22 @@ nlohmann::json to_json(const VulnReport& r, int bits) {
   }
   nlohmann::json ranking = nlohmann::json::array();
   for (const auto& c : r.ranking)
-    ranking.push_back({{"layer", c.name}, {"channel", c.channel}, {"vf", c.vf.rate}, {"ci95", {c.vf.lo, c.vf.hi}}});
+    ranking.push_back({{"layer", c.name}, {"channel", c.channel}, {"vf", c.vf.rate}, {"ci95", {c.vf.lo, c.vf.hi}},
+                       {"sdc_share", c.sdc_share}});
   return {{"bits", bits}, {"layers", layers}, {"channel_ranking", ranking}, {"overall_vf", r.overall.rate},
           {"overall_vf_ci95", {r.overall.lo, r.overall.hi}}, {"injections", r.injections}, {"seconds", r.seconds}};
 }
 
-std::vector<ChannelVf> top_channels(const VulnReport& r, double fraction) {
-  const size_t n = std::min(r.ranking.size(),
-                            std::max<size_t>(1, static_cast<size_t>(std::ceil(fraction * static_cast<double>(r.ranking.size())))));
-  return {r.ranking.begin(), r.ranking.begin() + static_cast<std::ptrdiff_t>(n)};
+namespace {
+std::vector<ChannelVf> head(const std::vector<ChannelVf>& v, double fraction) {
+  const size_t n = std::min(v.size(), std::max<size_t>(1, static_cast<size_t>(std::ceil(fraction * static_cast<double>(v.size())))));
+  return {v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n)};
+}
+}  // namespace
+
+std::vector<ChannelVf> top_channels(const VulnReport& r, double fraction) { return head(r.ranking, fraction); }
+std::vector<ChannelVf> top_channels_by_share(const VulnReport& r, double fraction) {
+  return head(r.ranking_by_share, fraction);
 }
 
 }  // namespace ftdla::vuln
@@ -236,6 +248,7 @@ PremiseResult premise(const fault::Injector& base, const fault::GoldenSet& golde
   };
   p.unprotected = rate(fault::Shield{});
   p.top = rate(shield_of(top));
+  p.top_share = rate(shield_of(top_channels_by_share(r, fraction)));
   p.random = rate(shield_of(all));
   return p;
 }
@@ -243,7 +256,7 @@ PremiseResult premise(const fault::Injector& base, const fault::GoldenSet& golde
 nlohmann::json to_json(const PremiseResult& p) {
   auto e = [](const RateEstimate& r) { return nlohmann::json{{"sdc_rate", r.rate}, {"sdc_ci95", {r.lo, r.hi}}}; };
   return {{"fraction", p.fraction}, {"channels", p.channels}, {"unprotected", e(p.unprotected)},
-          {"top_protected", e(p.top)}, {"random_protected", e(p.random)}};
+          {"top_protected", e(p.top)}, {"top_share_protected", e(p.top_share)}, {"random_protected", e(p.random)}};
 }
 
 double overlap(const std::vector<ChannelVf>& a, const std::vector<ChannelVf>& b) {

@@ -104,3 +104,28 @@ TEST(Characterize, OptionsAreValidated) {
 
 }  // namespace
 }  // namespace ftdla::vuln
+
+namespace ftdla::vuln {
+namespace {
+
+TEST(Premise, MaskingEveryChannelRemovesAllSdcAndTopBeatsRandom) {
+  CharacterizeOptions o;
+  o.samples = 100;
+  o.images = 50;
+  const VulnReport r = characterize(setup().inj, setup().golden, o);
+  const PremiseResult all = premise(setup().inj, setup().golden, r, 1.0, 4000, 50, 3);
+  EXPECT_EQ(all.top.successes, 0u);
+  EXPECT_EQ(all.random.successes, 0u);
+  EXPECT_GT(all.unprotected.successes, 0u);
+  const PremiseResult p = premise(setup().inj, setup().golden, r, 0.1, 20000, 50, 3);
+  std::printf("premise: unprotected %.5f top-by-VF %.5f top-by-share %.5f random %.5f\n", p.unprotected.rate, p.top.rate,
+              p.top_share.rate, p.random.rate);
+  // Masking can only remove SDCs (same faults, a subset masked). Whether top-by-VF beats random is a
+  // measured property of each model (reported by `ftdla characterize --premise`), not an invariant.
+  EXPECT_LE(p.top.successes, p.unprotected.successes);
+  EXPECT_LE(p.top_share.successes, p.unprotected.successes);
+  EXPECT_LE(p.random.successes, p.unprotected.successes);
+}
+
+}  // namespace
+}  // namespace ftdla::vuln

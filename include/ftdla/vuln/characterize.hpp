@@ -36,6 +36,9 @@ struct ChannelVf {
   std::string name;  ///< layer name
   int64_t channel = 0;
   RateEstimate vf;
+  /// Share of the network's uniform single-flip SDC rate due to this channel: vf x (channel neurons /
+  /// all neurons). Ranking by it targets what a uniform fault environment actually hits.
+  double sdc_share = 0.0;
 };
 
 struct NeuronVf {
@@ -57,6 +60,7 @@ struct VulnReport {
   std::vector<LayerVuln> layers;
   RateEstimate overall;            ///< population-weighted over layers (Kish effective-n Wilson interval)
   std::vector<ChannelVf> ranking;  ///< all channels, highest VF first (ties: layer order, channel)
+  std::vector<ChannelVf> ranking_by_share;  ///< all channels, highest sdc_share first
   int64_t injections = 0;
   double seconds = 0.0;
 };
@@ -89,6 +93,8 @@ nlohmann::json to_json(const VulnReport& r, int bits);
 
 /// Channels with the highest VF covering `fraction` of all channels (rounded up, at least one).
 std::vector<ChannelVf> top_channels(const VulnReport& r, double fraction);
+/// Same, ranked by sdc_share.
+std::vector<ChannelVf> top_channels_by_share(const VulnReport& r, double fraction);
 
 }  // namespace ftdla::vuln
 
@@ -100,7 +106,7 @@ namespace ftdla::vuln {
 struct PremiseResult {
   double fraction = 0.1;
   int64_t channels = 0;
-  RateEstimate unprotected, top, random;
+  RateEstimate unprotected, top, top_share, random;  ///< top: by VF; top_share: by sdc_share
 };
 
 PremiseResult premise(const fault::Injector& base, const fault::GoldenSet& golden, const VulnReport& r, double fraction,
