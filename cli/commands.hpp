@@ -13,5 +13,7 @@ void add_info(CLI::App& root);
 void add_eval(CLI::App& root);
 void add_inject(CLI::App& root);
 void add_characterize(CLI::App& root);
+void add_evaluate(CLI::App& root);
+void add_optimize(CLI::App& root);
 void add_rtl(CLI::App& root);
 }  // namespace ftdla::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   ftdla::cli::add_eval(app);
   ftdla::cli::add_inject(app);
   ftdla::cli::add_characterize(app);
+  ftdla::cli::add_evaluate(app);
+  ftdla::cli::add_optimize(app);
   ftdla::cli::add_rtl(app);
   try {
     app.parse(argc, argv);

@@ -50,17 +50,25 @@ class BayesSearch {
   }
 
   SearchResult run() {
-    const size_t n_init = options_.initial_points(d_);
+    // Warm-start points (e.g. known good designs) are evaluated first and count toward the budget.
+    for (const auto& w : options_.warm_start) {
+      if (exhausted()) return run_.take_result(StopReason::Exhausted);
+      if (const auto stop = run_.should_stop()) return run_.take_result(*stop);
+      const std::vector<double> x = space_.round(w);
+      if (!run_.seen(x) && admissible(x)) evaluate(x, TrialSource::Initial);
+    }
+    const size_t warm = run_.result().history.size();
+    const size_t n_init = warm + options_.initial_points(d_);
     run_.set_stagnation_from(n_init);
     Rng design_rng = Rng::derive(options_.seed, 0);
-    const auto design = latin_hypercube(n_init, d_, design_rng);
+    const auto design = latin_hypercube(n_init - warm, d_, design_rng);
     for (size_t iteration = 0;; ++iteration) {
       if (exhausted()) return run_.take_result(StopReason::Exhausted);
       if (const auto stop = run_.should_stop()) return run_.take_result(*stop);
       const size_t n = run_.result().history.size();
       Rng rng = Rng::derive(options_.seed, 1 + iteration);
       if (n < n_init) {
-        std::optional<std::vector<double>> x = space_.round(space_.from_uniform(design[n]));
+        std::optional<std::vector<double>> x = space_.round(space_.from_uniform(design[n - warm]));
         if (run_.seen(*x) || !admissible(*x)) x = random_admissible(rng);
         if (!x) return run_.take_result(StopReason::NoCandidate);
         evaluate(*x, TrialSource::Initial);

@@ -85,6 +85,9 @@ struct SearchOptions {
   /// times cheaper). 1 = full fit at every step (>= 1).
   size_t refit_every = 5;
   GpOptions gp;                 ///< BO only: GP fitting (restarts, noise bounds, jitter)
+  /// BO only: points evaluated first, in order (rounded; repeats and points failing a cheap constraint
+  /// skipped), before the space-filling design; they count toward the budget.
+  std::vector<std::vector<double>> warm_start;
 
   /// Problems found, each "opt.<field>: what (got X)"; empty when valid.
   std::vector<std::string> problems() const;
