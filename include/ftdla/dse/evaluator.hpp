@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// The cross-layer evaluation of one design point: clean accuracy of its (range-constrained) quantized
+// model, accuracy and SDC under the fault environment with its protection applied inside fault injection,
+// and its area / energy / latency with overheads over the unprotected design. Expensive parts are cached
+// in memory (per quantization + array) and on disk (per design, fault environment and seed), so repeated
+// evaluations, also across runs, are free.
+#pragma once
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ftdla/cost/component_table.hpp"
+#include "ftdla/cost/design_cost.hpp"
+#include "ftdla/data/dataset.hpp"
+#include "ftdla/fault/campaign.hpp"
+#include "ftdla/model/graph.hpp"
+#include "ftdla/protect/design.hpp"
+#include "ftdla/protect/plan.hpp"
+
+namespace ftdla::dse {
+
+/// The fault environment and how precisely it is measured. Defaults: transient flips of the output
+/// neuron registers at BER 2e-3 per bit per inference (an accelerated-test rate at which the unprotected
+/// LeNet-5 loses about 10 points), 2000 faulty inferences over 500 test images per evaluation.
+struct Environment {
+  fault::Site site = fault::Site::Neuron;
+  double ber = 2e-3;          ///< in [0, 1]
+  int64_t trials = 2000;      ///< faulty inferences per evaluation, >= 1
+  int64_t fault_images = 500; ///< test images for fault injection, >= 1
+  int64_t eval_images = 10000;///< test images for clean accuracy, >= 1 (capped by the test set)
+  int64_t vuln_samples = 300; ///< injections per channel for the VF ranking that picks protected channels
+  uint64_t seed = 1;
+  void validate() const;      ///< throws ConfigError naming the key ("env.ber: ...")
+};
+nlohmann::json to_json(const Environment& e);
+/// Keys: site, ber, trials, fault_images, eval_images, vuln_samples, seed (unknown keys rejected).
+Environment parse_environment(const nlohmann::json& j, Environment base = {});
+
+/// The user's constraints. Defaults: clean accuracy may drop at most 1 point below the unprotected int8
+/// model; accuracy under faults must stay within 1 point of that clean baseline; latency may grow 5%.
+struct Constraints {
+  double max_accuracy_drop = 0.01;      ///< clean accuracy >= baseline - this, in [0, 1]
+  double max_faulty_drop = 0.01;        ///< faulty accuracy >= baseline - this, in [0, 1] (if min_faulty_accuracy < 0)
+  double min_faulty_accuracy = -1.0;    ///< absolute reliability target in [0, 1]; < 0 = use max_faulty_drop
+  double max_latency_overhead = 0.05;   ///< latency <= (1 + this) * unprotected latency, >= 0
+  void validate() const;
+};
+nlohmann::json to_json(const Constraints& c);
+Constraints parse_constraints(const nlohmann::json& j, Constraints base = {});
+
+struct Evaluation {
+  protect::DesignPoint design;
+  double clean_accuracy = 0.0;
+  double faulty_accuracy = 0.0;
+  RateEstimate faulty, sdc;        ///< with 95% Wilson intervals
+  double area_um2 = 0.0, energy_pj = 0.0;
+  int64_t latency_cycles = 0;
+  cost::Overheads overheads;       ///< vs the unprotected design on the same accelerator
+  double protected_fraction = 0.0; ///< MACs on the TMR unit
+  bool feasible = false;
+  std::vector<std::string> violated;  ///< names of violated constraints
+  bool cached = false;
+  double seconds = 0.0;
+};
+nlohmann::json to_json(const Evaluation& e);
+
+/// Cost-only view (no fault injection): what BO may use directly.
+struct CheapEvaluation {
+  cost::CostReport cost;
+  cost::Overheads overheads;
+  bool latency_ok = true;
+};
+
+class Evaluator {
+ public:
+  /// `model_id` identifies the model bytes in the disk cache; `cache_path` empty = memory only.
+  Evaluator(const model::Graph& g, const data::Dataset& test, const data::Dataset& calib, quant::QuantOptions base,
+            Environment env, Constraints cons, cost::ComponentTable table, std::string model_id,
+            std::string cache_path = "");
+  ~Evaluator();
+
+  Evaluation evaluate(const protect::DesignPoint& d);
+  CheapEvaluation cheap(const protect::DesignPoint& d);
+  /// Clean accuracy of the unprotected int8 design on `accel` (the accuracy baseline).
+  double baseline_accuracy(const protect::AccelPoint& accel);
+  /// Constraint values (feasible iff each <= 0): accuracy, reliability, latency.
+  std::vector<double> constraint_values(const Evaluation& e);
+  const Environment& environment() const { return env_; }
+  const Constraints& constraints() const { return cons_; }
+  int64_t evaluations() const { return evaluations_; }
+  int64_t cache_hits() const { return cache_hits_; }
+
+ private:
+  struct Context;
+  Context& context(const protect::DesignPoint& d);
+  const std::vector<protect::ChannelScore>& scores(Context& c);
+  protect::ProtectionPlan plan(const protect::DesignPoint& d, Context& c);
+  std::string cache_key(const protect::DesignPoint& d) const;
+  void finish(Evaluation& e);
+
+  const model::Graph& g_;
+  const data::Dataset& test_;
+  const data::Dataset& calib_;
+  quant::QuantOptions base_;
+  Environment env_;
+  Constraints cons_;
+  cost::ComponentTable table_;
+  std::string model_id_, cache_path_;
+  std::map<std::string, std::unique_ptr<Context>> contexts_;
+  std::map<std::string, nlohmann::json> disk_;
+  int64_t evaluations_ = 0, cache_hits_ = 0;
+};
+
+/// FNV-1a 64-bit hash of a file's bytes, as hex (identifies a model in caches).
+std::string file_fingerprint(const std::string& path);
+
+}  // namespace ftdla::dse
