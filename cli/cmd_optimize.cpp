@@ -132,6 +132,7 @@ void add_evaluate(CLI::App& root) {
       j["environment"] = dse::to_json(env);
       j["constraints"] = dse::to_json(l->ev->constraints());
       j["baseline_clean_accuracy"] = l->ev->baseline_accuracy(d.accel);
+      j["reliability_target"] = l->ev->reliability_target(d.accel);
       write_json(*json_out, j);
     }
   });
@@ -163,10 +164,11 @@ void add_optimize(CLI::App& root) {
                 a->model.model.c_str(), env.ber, fault::site_name(env.site), static_cast<long long>(env.trials),
                 dse::objective_name(obj));
     const double base_acc = l->ev->baseline_accuracy(spec.accel);
-    std::printf("baseline clean int%d accuracy %.4f; constraints: clean >= %.4f, faulty >= %.4f, latency <= +%.1f%%\n",
-                spec.accel.abits, base_acc, base_acc - l->ev->constraints().max_accuracy_drop,
-                l->ev->constraints().min_faulty_accuracy >= 0 ? l->ev->constraints().min_faulty_accuracy
-                                                               : base_acc - l->ev->constraints().max_faulty_drop,
+    std::printf("baseline clean int%d accuracy %.4f (%.4f on the fault images); constraints: clean >= %.4f, faulty >= %.4f, "
+                "latency <= +%.1f%%\n",
+                spec.accel.abits, base_acc, l->ev->baseline_fault_accuracy(spec.accel),
+                base_acc - l->ev->constraints().max_accuracy_drop,
+                l->ev->reliability_target(spec.accel),
                 100 * l->ev->constraints().max_latency_overhead);
     std::printf("-- reference designs and single-layer bests --\n");
     const dse::Baselines b = dse::evaluate_baselines(*l->ev, spec, obj, [](const std::string& label, const dse::Evaluation& e) {
@@ -225,6 +227,7 @@ void add_optimize(CLI::App& root) {
           {"constraints", dse::to_json(l->ev->constraints())},
           {"space", dse::to_json(spec)},
           {"baseline_clean_accuracy", base_acc},
+          {"reliability_target", l->ev->reliability_target(spec.accel)},
           {"best", r.best ? summary(*r.best) : nlohmann::json(nullptr)},
           {"history", hist},
           {"stop_reason", opt::to_string(r.search.stop_reason)},

@@ -103,8 +103,15 @@ CrossLayerProblem::CrossLayerProblem(Evaluator& ev, SpaceSpec spec, Objective ob
   } else {
     space_.knobs.push_back(opt::Knob::categorical("k", as_doubles(spec_.k)));
   }
-  space_.knobs.push_back(opt::Knob::categorical("fraction", spec_.fraction));
-  space_.knobs.push_back(opt::Knob::categorical("lanes", as_doubles(spec_.lanes)));
+  for (double f : spec_.fraction) {
+    if (f == 0.0) arch_.push_back({0.0, 0});
+    else
+      for (int u : spec_.lanes) arch_.push_back({f, u});
+  }
+  std::vector<double> idx;
+  for (size_t i = 0; i < arch_.size(); ++i) idx.push_back(static_cast<double>(i));
+  if (idx.size() == 1) idx.push_back(1.0), arch_.push_back(arch_.front());  // a categorical needs two levels
+  space_.knobs.push_back(opt::Knob::categorical("arch", idx));
   space_.knobs.push_back(opt::Knob::integer("harden_bits", spec_.harden_min, spec_.harden_max));
   space_.validate();
 }
@@ -126,9 +133,9 @@ protect::DesignPoint CrossLayerProblem::decode(const std::vector<double>& x) con
     d.k = k < a ? k : 0;
     min_live = k;
   }
-  d.fraction = x[i++];
-  const int lanes = static_cast<int>(std::lround(x[i++]));
-  d.lanes = d.fraction > 0 ? lanes : 0;
+  const auto& [f, u] = arch_.at(static_cast<size_t>(std::lround(x[i++])));
+  d.fraction = f;
+  d.lanes = u;
   // More hardened bits than live bits means "harden every live bit".
   d.harden_bits = std::min(static_cast<int>(std::lround(x[i++])), min_live);
   return d;
@@ -145,8 +152,13 @@ std::vector<double> CrossLayerProblem::encode(const protect::DesignPoint& d) con
   } else {
     x.push_back(d.k > 0 ? d.k : a);
   }
-  x.push_back(d.fraction);
-  x.push_back(d.lanes > 0 ? d.lanes : spec_.lanes.front());
+  size_t a_idx = 0;
+  for (size_t j = 0; j < arch_.size(); ++j)
+    if (arch_[j].first == d.fraction && (d.fraction == 0.0 || arch_[j].second == d.lanes)) {
+      a_idx = j;
+      break;
+    }
+  x.push_back(static_cast<double>(a_idx));
   x.push_back(d.harden_bits);
   return space_.round(x);
 }

@@ -101,6 +101,7 @@ Constraints parse_constraints(const nlohmann::json& j, Constraints c) {
 nlohmann::json to_json(const Evaluation& e) {
   nlohmann::json j = {{"design", protect::to_json(e.design)},
                       {"clean_accuracy", e.clean_accuracy},
+                      {"golden_accuracy_fault_images", e.golden_fault_accuracy},
                       {"faulty_accuracy", e.faulty_accuracy},
                       {"faulty_accuracy_ci95", {e.faulty.lo, e.faulty.hi}},
                       {"sdc_rate", e.sdc.rate},
@@ -215,6 +216,20 @@ CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d) {
   return r;
 }
 
+double Evaluator::baseline_fault_accuracy(const protect::AccelPoint& accel) {
+  protect::DesignPoint ref;
+  ref.preset = protect::Preset::Unprotected;
+  ref.accel = accel;
+  const Context& c = context(ref);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < c.golden->size(); ++i) correct += c.golden->top1[i] == c.golden->labels[i];
+  return static_cast<double>(correct) / static_cast<double>(c.golden->size());
+}
+
+double Evaluator::reliability_target(const protect::AccelPoint& accel) {
+  return cons_.min_faulty_accuracy >= 0 ? cons_.min_faulty_accuracy : baseline_fault_accuracy(accel) - cons_.max_faulty_drop;
+}
+
 double Evaluator::baseline_accuracy(const protect::AccelPoint& accel) {
   protect::DesignPoint ref;
   ref.preset = protect::Preset::Unprotected;
@@ -225,7 +240,7 @@ double Evaluator::baseline_accuracy(const protect::AccelPoint& accel) {
 }
 
 std::string Evaluator::cache_key(const protect::DesignPoint& d) const {
-  nlohmann::json k = {{"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
+  nlohmann::json k = {{"v", 2}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
                       {"calib", static_cast<int>(base_.calib)}, {"percentile", base_.percentile},
                       {"calib_images", base_.calib_images}, {"data", test_.source}};
   return k.dump();
@@ -233,8 +248,7 @@ std::string Evaluator::cache_key(const protect::DesignPoint& d) const {
 
 std::vector<double> Evaluator::constraint_values(const Evaluation& e) {
   const double base = baseline_accuracy(e.design.accel);
-  const double target = cons_.min_faulty_accuracy >= 0 ? cons_.min_faulty_accuracy : base - cons_.max_faulty_drop;
-  return {(base - cons_.max_accuracy_drop) - e.clean_accuracy, target - e.faulty_accuracy,
+  return {(base - cons_.max_accuracy_drop) - e.clean_accuracy, reliability_target(e.design.accel) - e.faulty_accuracy,
           e.overheads.latency - cons_.max_latency_overhead};
 }
 
@@ -267,6 +281,7 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
     e.clean_accuracy = m.at("clean_accuracy").get<double>();
     e.faulty = wilson(m.at("faulty_correct").get<uint64_t>(), m.at("trials").get<uint64_t>());
     e.sdc = wilson(m.at("sdc").get<uint64_t>(), m.at("trials").get<uint64_t>());
+    e.golden_fault_accuracy = m.at("golden_correct").get<double>() / m.at("trials").get<double>();
     e.cached = true;
     ++cache_hits_;
   } else {
@@ -283,8 +298,9 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
     const fault::CampaignCounts n = fault::Campaign(inj, *c.golden, spec).run(0, spec.trials);
     e.faulty = wilson(static_cast<uint64_t>(n.faulty_correct), static_cast<uint64_t>(n.trials));
     e.sdc = wilson(static_cast<uint64_t>(n.sdc), static_cast<uint64_t>(n.trials));
+    e.golden_fault_accuracy = static_cast<double>(n.golden_correct) / static_cast<double>(n.trials);
     const nlohmann::json m = {{"clean_accuracy", e.clean_accuracy}, {"faulty_correct", n.faulty_correct},
-                              {"sdc", n.sdc}, {"trials", n.trials}};
+                              {"golden_correct", n.golden_correct}, {"sdc", n.sdc}, {"trials", n.trials}};
     disk_[key] = m;
     if (!cache_path_.empty()) {
       // One O_APPEND write per line: concurrent or interrupted runs never interleave half lines.

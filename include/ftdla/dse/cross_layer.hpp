@@ -57,6 +57,9 @@ class CrossLayerProblem : public opt::Problem {
   Objective obj_;
   std::vector<std::string> layers_;
   opt::Space space_;
+  /// The architecture knob: index into (f, U) pairs, (0, 0) first, then f > 0 by f then U, so that
+  /// designs without a hybrid unit are one point, not one per U value.
+  std::vector<std::pair<double, int>> arch_;
   std::vector<Evaluation> evals_;
 };
 

@@ -39,7 +39,8 @@ nlohmann::json to_json(const Environment& e);
 Environment parse_environment(const nlohmann::json& j, Environment base = {});
 
 /// The user's constraints. Defaults: clean accuracy may drop at most 1 point below the unprotected int8
-/// model; accuracy under faults must stay within 1 point of that clean baseline; latency may grow 5%.
+/// model (on the eval images); accuracy under faults must stay within 1 point of the unprotected model's
+/// clean accuracy on the same fault-injection images; latency may grow 5%.
 struct Constraints {
   double max_accuracy_drop = 0.01;      ///< clean accuracy >= baseline - this, in [0, 1]
   double max_faulty_drop = 0.01;        ///< faulty accuracy >= baseline - this, in [0, 1] (if min_faulty_accuracy < 0)
@@ -52,7 +53,8 @@ Constraints parse_constraints(const nlohmann::json& j, Constraints base = {});
 
 struct Evaluation {
   protect::DesignPoint design;
-  double clean_accuracy = 0.0;
+  double clean_accuracy = 0.0;     ///< on the eval images
+  double golden_fault_accuracy = 0.0;  ///< this design's clean accuracy on the fault-injection images
   double faulty_accuracy = 0.0;
   RateEstimate faulty, sdc;        ///< with 95% Wilson intervals
   double area_um2 = 0.0, energy_pj = 0.0;
@@ -83,8 +85,12 @@ class Evaluator {
 
   Evaluation evaluate(const protect::DesignPoint& d);
   CheapEvaluation cheap(const protect::DesignPoint& d);
-  /// Clean accuracy of the unprotected int8 design on `accel` (the accuracy baseline).
+  /// Clean accuracy of the unprotected int8 design on `accel` (the accuracy baseline), on the eval images.
   double baseline_accuracy(const protect::AccelPoint& accel);
+  /// The same model's clean accuracy on the fault-injection images (the reliability baseline).
+  double baseline_fault_accuracy(const protect::AccelPoint& accel);
+  /// The accuracy under faults a design must reach.
+  double reliability_target(const protect::AccelPoint& accel);
   /// Constraint values (feasible iff each <= 0): accuracy, reliability, latency.
   std::vector<double> constraint_values(const Evaluation& e);
   const Environment& environment() const { return env_; }
