@@ -1,0 +1,125 @@
+#include "ftdla/dse/evaluator.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "ftdla/core/error.hpp"
+#include "ftdla/dse/cross_layer.hpp"
+#include "support/models.hpp"
+
+namespace ftdla::dse {
+namespace {
+
+Environment small_env() {
+  Environment e;
+  e.ber = 2e-3;
+  e.trials = 300;
+  e.fault_images = 100;
+  e.eval_images = 500;
+  e.vuln_samples = 50;
+  e.seed = 3;
+  return e;
+}
+
+struct Fixture {
+  model::Graph g = model::load_onnx(test::model_path("lenet5"));
+  quant::QuantOptions qo = [] {
+    quant::QuantOptions o;
+    o.calib_images = 256;
+    return o;
+  }();
+};
+
+Fixture& fx() {
+  static Fixture f;
+  return f;
+}
+
+TEST(Evaluator, CachesAcrossRunsWithIdenticalResults) {
+  const std::string cache = "/tmp/ftdla_eval_cache_test_" + std::to_string(::getpid()) + ".jsonl";
+  ::unlink(cache.c_str());
+  protect::DesignPoint d;
+  d.harden_bits = 2;
+  Evaluation first;
+  {
+    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+    first = ev.evaluate(d);
+    EXPECT_FALSE(first.cached);
+    EXPECT_EQ(ev.evaluations(), 1);
+    EXPECT_TRUE(ev.evaluate(d).cached);  // same run
+  }
+  Evaluator again(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+  const Evaluation second = again.evaluate(d);  // a new run reads the file
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(again.evaluations(), 0);
+  EXPECT_EQ(second.faulty.successes, first.faulty.successes);
+  EXPECT_EQ(second.sdc.successes, first.sdc.successes);
+  EXPECT_DOUBLE_EQ(second.clean_accuracy, first.clean_accuracy);
+  // A different seed is a different fault configuration: not reused.
+  Environment other = small_env();
+  other.seed = 4;
+  Evaluator third(fx().g, test::test_set(), test::calib_set(), fx().qo, other, {}, {}, "lenet5-test", cache);
+  EXPECT_FALSE(third.evaluate(d).cached);
+  ::unlink(cache.c_str());
+}
+
+TEST(Evaluator, ProtectionOrdersReliabilityAndCost) {
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test");
+  protect::DesignPoint none;
+  none.preset = protect::Preset::Unprotected;
+  protect::DesignPoint tmr;
+  tmr.preset = protect::Preset::FullTmr;
+  const Evaluation u = ev.evaluate(none), t = ev.evaluate(tmr);
+  EXPECT_EQ(t.sdc.successes, 0u);  // full TMR masks every fault
+  EXPECT_GT(u.sdc.successes, 0u);
+  EXPECT_GE(t.overheads.area, 2.0);  // three copies plus voters: at least +200%
+  EXPECT_DOUBLE_EQ(u.overheads.area, 0.0);
+  EXPECT_TRUE(t.feasible);
+  EXPECT_FALSE(u.feasible);  // this environment costs the unprotected LeNet-5 several points
+  const auto c = ev.constraint_values(u);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_GT(c[1], 0.0);  // reliability violated
+  EXPECT_LE(c[0], 0.0);  // clean accuracy is the baseline itself
+}
+
+TEST(CrossLayer, OptimizedDesignIsNoCostlierThanSingleLayerBests) {
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test");
+  SpaceSpec s;
+  s.k = {6, 8};
+  s.fraction = {0.0, 0.1};
+  s.lanes = {8, 32};
+  s.harden_max = 4;
+  const Baselines b = evaluate_baselines(ev, s, Objective::Area);
+  opt::SearchOptions so;
+  so.budget = 12;
+  so.seed = 2;
+  const OptimizeResult r = optimize(ev, s, Objective::Area, Method::Bo, so, {}, &b);
+  ASSERT_TRUE(r.best.has_value());
+  for (const Evaluation* e : {&b.algorithm_only, &b.architecture_only, &b.circuit_only})
+    if (e->feasible) {
+      EXPECT_LE(r.best->overheads.area, e->overheads.area + 1e-12);
+    }
+  EXPECT_LT(r.best->overheads.area, b.full_tmr.overheads.area);
+  EXPECT_TRUE(r.best->feasible);
+}
+
+TEST(CrossLayer, DecodeEncodeRoundTripAndValidation) {
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test");
+  CrossLayerProblem p(ev, SpaceSpec{}, Objective::Area, {});
+  for (const auto& x : p.space().lattice(100000)) {
+    const protect::DesignPoint d = p.decode(x);
+    EXPECT_EQ(p.decode(p.encode(d)), d);
+    if (d.fraction == 0.0) {
+      EXPECT_EQ(d.lanes, 0);
+    }
+    EXPECT_LE(d.harden_bits, d.k ? d.k : 8);
+  }
+  EXPECT_THROW(parse_space(nlohmann::json{{"k", {1, 8}}}), ConfigError);
+  EXPECT_THROW(parse_space(nlohmann::json{{"fractions", {0.1}}}), ConfigError);
+  EXPECT_THROW(parse_constraints(nlohmann::json{{"max_accuracy_drop", 2.0}}), ConfigError);
+  EXPECT_THROW(parse_environment(nlohmann::json{{"ber", -1.0}}), ConfigError);
+  EXPECT_THROW(parse_method("annealing"), ConfigError);
+}
+
+}  // namespace
+}  // namespace ftdla::dse
