@@ -6,7 +6,9 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "ftdla/accel/mapping.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/model/lowering.hpp"
 #include "ftdla/engine/integer_engine.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/quant/calibrate.hpp"
@@ -16,9 +18,35 @@ namespace ftdla::cli {
 void add_info(CLI::App& root) {
   auto* app = root.add_subcommand("info", "print layers, shapes and MAC counts of a model");
   auto args = std::make_shared<ModelArgs>();
+  auto accel_args = std::make_shared<AccelArgs>();
+  auto with_accel = std::make_shared<bool>(false);
   args->add_to(*app, false);
-  app->callback([args] {
+  accel_args->add_to(*app);
+  app->add_flag("--accel", *with_accel, "also map the compute layers onto the PE array: tiles, cycles, utilization");
+  app->callback([args, accel_args, with_accel] {
     const model::Graph g = model::load_onnx(args->model);
+    if (*with_accel) {
+      // The mapping only needs shapes: map the float graph through an unquantized view.
+      const accel::ArraySpec spec = accel_args->spec();
+      std::printf("PE array %dx%d, %s dataflow\n", spec.rows, spec.cols, accel::dataflow_name(spec.dataflow));
+      std::printf("%-28s %6s %6s %6s %6s %8s %10s %11s\n", "layer", "groups", "M", "N", "K", "tiles", "cycles", "utilization");
+      int64_t total = 0;
+      for (const auto& n : g.nodes) {
+        if (!model::is_compute(n.op)) continue;
+        const model::GemmDims d = model::gemm_dims(g, n);
+        const int64_t cyc = accel::gemm_cycles(spec, d);
+        const int64_t macs = d.groups * d.m * d.n * d.k;
+        total += cyc;
+        const bool ws = spec.dataflow == accel::Dataflow::WeightStationary;
+        const int64_t tiles = d.groups * (((ws ? d.k : d.m) + spec.rows - 1) / spec.rows) * ((d.n + spec.cols - 1) / spec.cols);
+        std::printf("%-28s %6lld %6lld %6lld %6lld %8lld %10lld %10.1f%%\n", n.name.c_str(), static_cast<long long>(d.groups),
+                    static_cast<long long>(d.m), static_cast<long long>(d.n), static_cast<long long>(d.k),
+                    static_cast<long long>(tiles), static_cast<long long>(cyc),
+                    100.0 * static_cast<double>(macs) / (static_cast<double>(cyc) * spec.rows * spec.cols));
+      }
+      std::printf("total: %lld cycles per inference\n", static_cast<long long>(total));
+      return;
+    }
     std::printf("model %s: input %s, output %s, %lld MACs per image\n", args->model.c_str(),
                 to_string(g.values[g.input].shape).c_str(), to_string(g.values[g.output].shape).c_str(),
                 static_cast<long long>(g.total_macs()));
