@@ -1,0 +1,316 @@
+// The real `ftdla` program on bad input: every problem gives a non-zero exit and a one-line message on
+// stderr that names it. Plus the happy path of `eval --json` and `info`.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ftdla::cli {
+namespace {
+
+const std::string kBinary = FTDLA_BINARY_DIR "/cli/ftdla";
+std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
+
+// Fast settings for commands that quantize the model: few calibration and test images.
+const std::vector<std::string> kFast = {"--calib-images", "64", "--limit", "20"};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// A fresh temporary directory per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = ::testing::TempDir() + "ftdla_cli_XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = buf.data();
+  }
+  ~TempDir() { (void)std::system(("rm -rf " + shell_quote(path_)).c_str()); }
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct Result {
+  int status = -1;  // exit status, or -1 if it did not exit normally
+  std::string out, err;
+  std::string command;
+};
+
+/// Run `ftdla args...` with stdout and stderr redirected to files.
+Result ftdla(const std::vector<std::string>& args) {
+  TempDir io;
+  Result r;
+  r.command = shell_quote(kBinary);
+  for (const auto& a : args) r.command += " " + shell_quote(a);
+  const std::string full = r.command + " </dev/null >" + shell_quote(io.file("out")) + " 2>" + shell_quote(io.file("err"));
+  const int st = std::system(full.c_str());
+  r.status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+  r.out = read_file(io.file("out"));
+  r.err = read_file(io.file("err"));
+  return r;
+}
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+/// Non-zero exit, exactly one line on stderr, containing every one of `names`.
+void expect_one_line_error(const Result& r, std::initializer_list<std::string> names) {
+  SCOPED_TRACE(r.command);
+  EXPECT_NE(r.status, 0) << "stderr: " << r.err;
+  EXPECT_NE(r.status, -1) << "did not exit normally (crashed?)";
+  ASSERT_FALSE(r.err.empty()) << "no message on stderr";
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
+  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
+  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
+}
+
+// --- Model files -------------------------------------------------------------------------------------
+
+TEST(CliModelErrors, TruncatedOnnxFile) {
+  for (const char* cmd : {"info", "eval"}) {
+    const Result r = ftdla({cmd, fixture("bad_truncated.onnx")});
+    expect_one_line_error(r, {"bad_truncated.onnx", "not a valid ONNX model"});
+    EXPECT_EQ(r.status, 1);
+  }
+}
+
+TEST(CliModelErrors, NonOnnxFile) {
+  const Result r = ftdla({"info", fixture("bad_not_onnx.onnx")});
+  expect_one_line_error(r, {"bad_not_onnx.onnx", "not a valid ONNX model"});
+}
+
+TEST(CliModelErrors, MissingModelFile) {
+  const Result r = ftdla({"info", "/nonexistent/model.onnx"});
+  expect_one_line_error(r, {"/nonexistent/model.onnx"});
+}
+
+TEST(CliModelErrors, UnsupportedOpNamesOpAndNode) {
+  for (const char* cmd : {"info", "eval"}) {
+    const Result r = ftdla(std::vector<std::string>{cmd, fixture("bad_unsupported_op.onnx")} +
+                           (std::string(cmd) == "eval" ? kFast : std::vector<std::string>{}));
+    expect_one_line_error(r, {"Sigmoid", "my_sigmoid", "unsupported op"});
+  }
+}
+
+TEST(CliModelErrors, InputShapeThatDoesNotFitTheData) {
+  for (const char* precision : {"int", "float"}) {
+    const Result r = ftdla(std::vector<std::string>{"eval", fixture("bad_input_shape.onnx"), "--precision", precision} + kFast);
+    expect_one_line_error(r, {"[3,32,32]", "[1,28,28]"});
+  }
+}
+
+// --- Data ----------------------------------------------------------------------------------------------
+
+TEST(CliDataErrors, MissingDatasetDirectory) {
+  const Result r = ftdla(std::vector<std::string>{"eval", "--data", "/nonexistent"} + kFast);
+  expect_one_line_error(r, {"/nonexistent", "not found"});
+}
+
+void put_be32(std::string& s, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>((v >> shift) & 0xff);
+}
+
+/// Plain (not gzipped) IDX files: `images` 28x28 images and `labels` labels.
+void write_idx_split(const std::string& dir, const std::string& prefix, uint32_t images, uint32_t labels) {
+  std::string img, lab;
+  put_be32(img, 0x00000803);
+  put_be32(img, images);
+  put_be32(img, 28);
+  put_be32(img, 28);
+  for (uint32_t i = 0; i < images * 28 * 28; ++i) img += static_cast<char>(i % 251);
+  put_be32(lab, 0x00000801);
+  put_be32(lab, labels);
+  for (uint32_t i = 0; i < labels; ++i) lab += static_cast<char>(i % 10);
+  std::ofstream(dir + "/" + prefix + "-images-idx3-ubyte", std::ios::binary) << img;
+  std::ofstream(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary) << lab;
+}
+
+TEST(CliDataErrors, ImageLabelCountMismatch) {
+  TempDir d;
+  write_idx_split(d.path(), "t10k", 5, 4);
+  write_idx_split(d.path(), "train", 5, 5);
+  for (const char* precision : {"int", "float"}) {
+    const Result r = ftdla(std::vector<std::string>{"eval", "--data", d.path(), "--precision", precision, "--calib-images", "5"});
+    expect_one_line_error(r, {"5", "4"});
+    EXPECT_TRUE(r.err.find("label") != std::string::npos) << r.err;
+  }
+}
+
+TEST(CliDataErrors, WellFormedPlainIdxSetEvaluates) {
+  // The same writer with matching counts gives a working data set: the mismatch test fails for the
+  // right reason.
+  TempDir d;
+  write_idx_split(d.path(), "t10k", 5, 5);
+  write_idx_split(d.path(), "train", 5, 5);
+  const Result r = ftdla({"eval", "--data", d.path(), "--calib-images", "5"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("5 images"), std::string::npos) << r.out;
+}
+
+// --- Quantization options -------------------------------------------------------------------------------
+
+TEST(CliQuantErrors, BitWidthsOutOfRange) {
+  struct Case {
+    const char* option;
+    const char* value;
+    const char* key;
+  };
+  for (const Case c : {Case{"--wbits", "1", "wbits"}, Case{"--wbits", "17", "wbits"}, Case{"--abits", "17", "abits"},
+                       Case{"--abits", "1", "abits"}, Case{"--accbits", "40", "accbits"}, Case{"--accbits", "7", "accbits"}}) {
+    for (const char* cmd : {"eval", "inject"}) {
+      std::vector<std::string> args = {cmd, c.option, c.value, "--calib-images", "64"};
+      if (std::string(cmd) == "inject") args = args + std::vector<std::string>{"--faults", "1", "--trials", "1", "--images", "2"};
+      else args = args + std::vector<std::string>{"--limit", "20"};
+      const Result r = ftdla(args);
+      expect_one_line_error(r, {c.key, c.value});
+      EXPECT_EQ(r.status, 2) << r.command;
+    }
+  }
+}
+
+// --- inject -------------------------------------------------------------------------------------------------
+
+const std::vector<std::string> kInjectFast = {"--calib-images", "64", "--images", "10"};
+
+TEST(CliInjectErrors, UnknownSite) {
+  const Result r = ftdla(std::vector<std::string>{"inject", "--site", "bogus", "--faults", "1", "--trials", "10"} + kInjectFast);
+  expect_one_line_error(r, {"site", "bogus"});
+}
+
+TEST(CliInjectErrors, BitErrorRateOutsideZeroOne) {
+  for (const char* ber : {"-1", "2", "1.5"}) {
+    const Result r = ftdla(std::vector<std::string>{"inject", "--ber", ber, "--trials", "10"} + kInjectFast);
+    expect_one_line_error(r, {"--ber", ber});
+  }
+}
+
+TEST(CliInjectErrors, ZeroTrials) {
+  const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "0"} + kInjectFast);
+  expect_one_line_error(r, {"--trials"});
+}
+
+TEST(CliInjectErrors, ZeroArrayRows) {
+  const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--rows", "0"} + kInjectFast);
+  expect_one_line_error(r, {"rows"});
+}
+
+TEST(CliInjectErrors, NoFaultModel) {
+  const Result r = ftdla(std::vector<std::string>{"inject", "--trials", "10"} + kInjectFast);
+  expect_one_line_error(r, {"--ber", "--faults", "--permanent"});
+}
+
+TEST(CliInjectErrors, ResumeFileFromADifferentConfigurationIsRejectedAndKept) {
+  TempDir d;
+  const std::string out = d.file("campaign.json");
+  const std::vector<std::string> base = std::vector<std::string>{"inject", "--faults", "1", "--trials", "40", "--json", out} + kInjectFast;
+  const Result first = ftdla(base + std::vector<std::string>{"--seed", "1"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  const std::string saved = read_file(out);
+  ASSERT_FALSE(saved.empty());
+  struct stat before{};
+  ASSERT_EQ(::stat(out.c_str(), &before), 0);
+
+  const std::vector<std::vector<std::string>> changes = {
+      {"--seed", "2"}, {"--site", "acc", "--seed", "1"}, {"--seed", "1", "--wbits", "6"}, {"--seed", "1", "--rows", "16"}};
+  for (const auto& change : changes) {
+    const Result r = ftdla(base + change + std::vector<std::string>{"--resume"});
+    expect_one_line_error(r, {out, "different configuration"});
+    EXPECT_EQ(read_file(out), saved) << "resume file was modified by: " << r.command;
+  }
+  struct stat after{};
+  ASSERT_EQ(::stat(out.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "resume file was replaced";
+  // Only the saved file is there: no leftover temporary from an atomic write.
+  const int only_saved = std::system(("test \"$(ls -A " + shell_quote(d.path()) + ")\" = campaign.json").c_str());
+  EXPECT_EQ(only_saved, 0) << "unexpected files in " << d.path();
+
+  // Resuming with the same configuration is accepted.
+  const Result same = ftdla(base + std::vector<std::string>{"--seed", "1", "--resume"});
+  EXPECT_EQ(same.status, 0) << same.err;
+}
+
+TEST(CliInjectErrors, ResumeWithoutSavedFile) {
+  TempDir d;
+  const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--json", d.file("none.json"), "--resume"} +
+                         kInjectFast);
+  expect_one_line_error(r, {"none.json"});
+}
+
+// --- Happy paths -------------------------------------------------------------------------------------------
+
+TEST(CliEval, JsonHasTheDocumentedKeys) {
+  TempDir d;
+  const std::string out = d.file("out.json");
+  const Result r = ftdla({"eval", "--limit", "200", "--calib-images", "64", "--json", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_file(out));
+  for (const char* key : {"model", "precision", "images", "accuracy", "wbits", "abits", "accbits"})
+    EXPECT_TRUE(j.contains(key)) << "missing key '" << key << "' in " << j.dump();
+  EXPECT_NE(j["model"].get<std::string>().find("lenet5.onnx"), std::string::npos);
+  EXPECT_EQ(j["precision"], "int");
+  EXPECT_EQ(j["images"], 200);
+  EXPECT_GE(j["accuracy"].get<double>(), 0.0);
+  EXPECT_LE(j["accuracy"].get<double>(), 1.0);
+  EXPECT_GT(j["accuracy"].get<double>(), 0.5) << "LeNet-5 on 200 Fashion-MNIST images";
+  EXPECT_EQ(j["wbits"], 8);
+  EXPECT_EQ(j["abits"], 8);
+  EXPECT_EQ(j["accbits"], 32);
+}
+
+TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {
+  TempDir d;
+  const std::string out = d.file("out.json");
+  const Result r = ftdla({"eval", "--limit", "50", "--precision", "float", "--wbits", "6", "--abits", "7", "--accbits", "24",
+                          "--calib-images", "64", "--json", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_file(out));
+  EXPECT_EQ(j["precision"], "float");
+  EXPECT_EQ(j["images"], 50);
+  EXPECT_EQ(j["wbits"], 6);
+  EXPECT_EQ(j["abits"], 7);
+  EXPECT_EQ(j["accbits"], 24);
+}
+
+TEST(CliInfo, ListsTheLayers) {
+  const Result r = ftdla({"info"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("lenet5.onnx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MACs"), std::string::npos) << r.out;
+  for (const char* op : {"Conv", "Gemm", "MaxPool"}) EXPECT_NE(r.out.find(op), std::string::npos) << op << " in\n" << r.out;
+  // A header line, the summary line and at least one line per LeNet-5 layer (2 conv, 2 pool, 3 fc).
+  EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 2 + 7) << r.out;
+}
+
+}  // namespace
+}  // namespace ftdla::cli
