@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::cost {
 namespace {
@@ -57,21 +58,6 @@ double value_of(const ComponentTable& t, const char* key) {
     if (std::string(f.key) == key) return t.*f.member;
   FTDLA_ASSERT(false);
   return 0.0;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string closest_key(const std::string& key) {

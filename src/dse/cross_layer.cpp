@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::dse {
 
@@ -36,7 +37,7 @@ SpaceSpec parse_space(const nlohmann::json& j, SpaceSpec s) {
   static const std::vector<std::string> known = {"k", "fraction", "lanes", "harden_min", "harden_max", "per_layer_k", "accel"};
   for (auto& [k, v] : j.items()) {
     if (std::find(known.begin(), known.end(), k) == known.end())
-      throw ConfigError("space." + k + ": unknown key (known: k, fraction, lanes, harden_min, harden_max, per_layer_k, accel)");
+      throw ConfigError("space." + k + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
     try {
       if (k == "k") s.k = v.get<std::vector<int>>();
       if (k == "fraction") s.fraction = v.get<std::vector<double>>();

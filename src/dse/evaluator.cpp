@@ -10,6 +10,7 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 #include "ftdla/engine/integer_engine.hpp"
 #include "ftdla/quant/calibrate.hpp"
 #include "ftdla/vuln/characterize.hpp"
@@ -30,11 +31,8 @@ template <typename F>
 void for_keys(const nlohmann::json& j, const std::string& where, const std::vector<std::string>& known, F&& f) {
   if (!j.is_object()) throw ConfigError(where + ": must be a JSON object");
   for (auto& [k, v] : j.items()) {
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string list;
-      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-      throw ConfigError(where + "." + k + ": unknown key (known: " + list + ")");
-    }
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      throw ConfigError(where + "." + k + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
     try {
       f(k, v);
     } catch (const nlohmann::json::exception&) {

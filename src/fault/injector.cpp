@@ -6,6 +6,7 @@
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/model/float_engine.hpp"
+#include "ftdla/model/lowering.hpp"
 
 namespace ftdla::fault {
 
@@ -260,18 +261,9 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
             if (L.op == QOp::MaxPool || L.op == QOp::AvgPool) {
               const model::Window& win = q.graph.nodes[L.node].window;
               const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
-              for (int64_t r = 0; r < win.kernel_h; ++r) {
-                const int64_t ny = y + win.pads[0] - r * win.dilation_h;
-                if (ny < 0 || ny % win.stride_h) continue;
-                const int64_t oy = ny / win.stride_h;
-                if (oy >= os[1]) continue;
-                for (int64_t s = 0; s < win.kernel_w; ++s) {
-                  const int64_t nx = x + win.pads[1] - s * win.dilation_w;
-                  if (nx < 0 || nx % win.stride_w) continue;
-                  const int64_t ox = nx / win.stride_w;
-                  if (ox < os[2]) emit(static_cast<int32_t>((c * os[1] + oy) * os[2] + ox));
-                }
-              }
+              model::for_each_output_reading(win, y, x, os[1], os[2], [&](int64_t oy, int64_t ox, int64_t, int64_t) {
+                emit(static_cast<int32_t>((c * os[1] + oy) * os[2] + ox));
+              });
             } else if (L.op == QOp::GlobalAvgPool) {
               emit(static_cast<int32_t>(i / (is[1] * is[2])));
             } else {
@@ -334,25 +326,15 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
           const int64_t dx = static_cast<int64_t>(input[i]) - gin[i];
           const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
           const int64_t g = c / cg, ci = c % cg;
-          for (int64_t r = 0; r < win.kernel_h; ++r) {
-            const int64_t ny = y + win.pads[0] - r * win.dilation_h;
-            if (ny < 0 || ny % win.stride_h) continue;
-            const int64_t oy = ny / win.stride_h;
-            if (oy >= os[1]) continue;
-            for (int64_t s = 0; s < win.kernel_w; ++s) {
-              const int64_t nx = x + win.pads[1] - s * win.dilation_w;
-              if (nx < 0 || nx % win.stride_w) continue;
-              const int64_t ox = nx / win.stride_w;
-              if (ox >= os[2]) continue;
-              const int64_t kk = (ci * win.kernel_h + r) * win.kernel_w + s;
-              for (int64_t n = 0; n < d.n; ++n) {
-                const int64_t oc = g * d.n + n;
-                const int32_t o = static_cast<int32_t>(oc * d.m + oy * os[2] + ox);
-                w.delta[o] += dx * L.weight[oc * d.k + kk];
-                w.touch(o);
-              }
+          model::for_each_output_reading(win, y, x, os[1], os[2], [&](int64_t oy, int64_t ox, int64_t r, int64_t s) {
+            const int64_t kk = (ci * win.kernel_h + r) * win.kernel_w + s;
+            for (int64_t n = 0; n < d.n; ++n) {
+              const int64_t oc = g * d.n + n;
+              const int32_t o = static_cast<int32_t>(oc * d.m + oy * os[2] + ox);
+              w.delta[o] += dx * L.weight[oc * d.k + kk];
+              w.touch(o);
             }
-          }
+          });
         }
       }
     }

@@ -10,26 +10,12 @@
 #include <sstream>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::protect {
 namespace {
 
 using nlohmann::json;
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Reject a non-object and any key outside `known` (suggesting the closest known key).
 void check_object(const json& j, const std::string& where, std::initializer_list<const char*> known) {

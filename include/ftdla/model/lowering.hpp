@@ -84,4 +84,22 @@ int64_t for_each_window_tap(const Window& w, int64_t h, int64_t wd, int64_t y, i
   return counted;
 }
 
+/// Visit every output (oy, ox) of a window op whose window reads input position (y, x), with the tap
+/// (r, s) that reads it: f(oy, ox, r, s). `out_h`, `out_w` bound the output.
+template <typename F>
+void for_each_output_reading(const Window& w, int64_t y, int64_t x, int64_t out_h, int64_t out_w, F&& f) {
+  for (int64_t r = 0; r < w.kernel_h; ++r) {
+    const int64_t ny = y + w.pads[0] - r * w.dilation_h;
+    if (ny < 0 || ny % w.stride_h) continue;
+    const int64_t oy = ny / w.stride_h;
+    if (oy >= out_h) continue;
+    for (int64_t s = 0; s < w.kernel_w; ++s) {
+      const int64_t nx = x + w.pads[1] - s * w.dilation_w;
+      if (nx < 0 || nx % w.stride_w) continue;
+      const int64_t ox = nx / w.stride_w;
+      if (ox < out_w) f(oy, ox, r, s);
+    }
+  }
+}
+
 }  // namespace ftdla::model

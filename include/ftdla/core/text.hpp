@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Small text helpers for error messages.
+#pragma once
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace ftdla {
+
+/// Levenshtein distance (insertions, deletions, substitutions all cost 1).
+inline std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The candidate closest to `key` by edit distance (first on ties); empty if there are none.
+inline std::string closest_match(const std::string& key, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = ~std::size_t{0};
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(key, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace ftdla
