@@ -49,7 +49,7 @@ BENCHMARK(BM_IntegerEngine)->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  ftdla::bench::RatioReporter rep({{"BM_IntegerEngine", "BM_FloatEngine"}});
+  ftdla::bench::RatioReporter rep(std::vector<std::pair<std::string, std::string>>{{"BM_IntegerEngine", "BM_FloatEngine"}});
   benchmark::RunSpecifiedBenchmarks(&rep);
   benchmark::Shutdown();
 }

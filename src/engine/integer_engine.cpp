@@ -75,9 +75,18 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
 }
 
 void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
+  const QLayer& L = q_.layers[l];
   const int64_t m = pixels_[l];
+  const int64_t channels = static_cast<int64_t>(acc.size()) / m;
+  const int64_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
-  for (size_t i = 0; i < acc.size(); ++i) out[i] = requantize(l, static_cast<int64_t>(i) / m, acc[i]);
+  for (int64_t c = 0; c < channels; ++c) {
+    const quant::QuantizedMultiplier qm = L.requant[c];
+    for (int64_t i = c * m; i < (c + 1) * m; ++i) {
+      const int64_t v = quant::multiply_by_quantized_multiplier(acc[i], qm) + zp;
+      out[i] = static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
+    }
+  }
 }
 
 void IntegerEngine::run_layer(size_t l, Trace& t) const {
