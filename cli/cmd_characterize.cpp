@@ -87,17 +87,9 @@ void add_characterize(CLI::App& root) {
     a->opt.site = fault::parse_site(a->site);
     a->opt.validate();
     if (a->resume && a->json.empty()) throw ConfigError("--resume: needs --json FILE");
-    const quant::QuantOptions qo = a->model.quant_options();
-    const accel::ArraySpec as = a->accel.spec();
-    const model::Graph g = model::load_onnx(a->model.model);
-    const data::Dataset test = data::load_split(a->model.data, "test", a->model.data_options(a->opt.images));
-    quant::check_input_fits(g, test);
-    const data::Dataset calib = data::load_split(a->model.data, "train", a->model.data_options(qo.calib_images));
-    const quant::QGraph q = quant::quantize(g, calib, qo);
-    const engine::IntegerEngine e(q);
-    const accel::Mapping mp = accel::map_network(q, as);
-    const fault::Injector inj(e, mp);
-    const fault::GoldenSet golden(e, test, a->opt.images);
+    const auto setup = load_for_injection(a->model, a->accel, a->opt.images);
+    const fault::Injector& inj = *setup->injector;
+    const fault::GoldenSet& golden = *setup->golden;
     a->opt.images = golden.size();
     const auto strata = vuln::plan_strata(inj, a->opt);
 

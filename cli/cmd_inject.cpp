@@ -71,17 +71,11 @@ void add_inject(CLI::App& root) {
     spec.trials = trials->count() > 0 ? a->trials : 1;
     spec.validate();
     if (margin->count() > 0) (void)leveugle_sample_size(0, a->margin, a->confidence);  // validates early
-    const quant::QuantOptions qo = a->model.quant_options();
-    const accel::ArraySpec as = a->accel.spec();
-    const model::Graph g = model::load_onnx(a->model.model);
-    const data::Dataset test = data::load_split(a->model.data, "test", a->model.data_options(a->images));
-    quant::check_input_fits(g, test);
-    const data::Dataset calib = data::load_split(a->model.data, "train", a->model.data_options(qo.calib_images));
-    const quant::QGraph q = quant::quantize(g, calib, qo);
-    const engine::IntegerEngine e(q);
-    const accel::Mapping mp = accel::map_network(q, as);
-    const fault::Injector inj(e, mp);
-    const fault::GoldenSet golden(e, test, a->images);
+    const auto setup = load_for_injection(a->model, a->accel, a->images);
+    const quant::QGraph& q = setup->q;
+    const accel::Mapping& mp = setup->mapping;
+    const fault::Injector& inj = *setup->injector;
+    const fault::GoldenSet& golden = *setup->golden;
     if (spec.images > golden.size()) spec.images = golden.size();
     if (margin->count() > 0) {
       // Population: every (exposed register bit, image) pair a single fault can hit.

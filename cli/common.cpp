@@ -68,6 +68,9 @@ nlohmann::json to_json(const ModelArgs& a) {
 
 #include <csignal>
 
+#include "ftdla/model/onnx_import.hpp"
+#include "ftdla/quant/calibrate.hpp"
+
 namespace ftdla::cli {
 
 void AccelArgs::add_to(CLI::App& app) {
@@ -86,6 +89,22 @@ accel::ArraySpec AccelArgs::spec() const {
 }
 
 nlohmann::json to_json(const AccelArgs& a) { return {{"rows", a.rows}, {"cols", a.cols}, {"dataflow", a.dataflow}}; }
+
+std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const AccelArgs& a, int64_t images) {
+  auto s = std::make_unique<InjectionSetup>();
+  const quant::QuantOptions qo = m.quant_options();
+  const accel::ArraySpec as = a.spec();
+  s->graph = model::load_onnx(m.model);
+  s->test = data::load_split(m.data, "test", m.data_options(images));
+  quant::check_input_fits(s->graph, s->test);
+  s->calib = data::load_split(m.data, "train", m.data_options(qo.calib_images));
+  s->q = quant::quantize(s->graph, s->calib, qo);
+  s->engine = std::make_unique<engine::IntegerEngine>(s->q);
+  s->mapping = accel::map_network(s->q, as);
+  s->injector = std::make_unique<fault::Injector>(*s->engine, s->mapping);
+  s->golden = std::make_unique<fault::GoldenSet>(*s->engine, s->test, images);
+  return s;
+}
 
 namespace {
 std::atomic<bool> g_stop{false};

@@ -41,6 +41,8 @@ nlohmann::json to_json(const ModelArgs& a);
 #include <functional>
 
 #include "ftdla/accel/mapping.hpp"
+#include "ftdla/fault/campaign.hpp"
+#include <memory>
 
 namespace ftdla::cli {
 
@@ -52,6 +54,19 @@ struct AccelArgs {
   accel::ArraySpec spec() const;
 };
 nlohmann::json to_json(const AccelArgs& a);
+
+/// A model ready for fault injection: quantized on the training split, mapped, golden runs cached.
+struct InjectionSetup {
+  model::Graph graph;
+  data::Dataset test, calib;
+  quant::QGraph q;
+  std::unique_ptr<engine::IntegerEngine> engine;
+  accel::Mapping mapping;
+  std::unique_ptr<fault::Injector> injector;
+  std::unique_ptr<fault::GoldenSet> golden;
+};
+/// Load, check, quantize, map and run the golden inferences of the first `images` test images.
+std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const AccelArgs& a, int64_t images);
 
 /// SIGINT/SIGTERM set this flag (first signal); long commands poll it, save, and exit 130.
 const std::atomic<bool>& install_stop_handler();

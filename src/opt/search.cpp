@@ -34,7 +34,7 @@ bool is_feasible(const Outcome& outcome) {
 }
 
 Outcome Problem::evaluate_cheap(const std::vector<double>& x) const {
-  throw UnsupportedError("Problem::evaluate_cheap(): not implemented by this problem (called at x = " + to_string(x) +
+  throw UnsupportedError("Problem::evaluate_cheap(): this problem declares no cheap outputs (called at x = " + to_string(x) +
                          "); override it when objective_is_cheap() or constraint_is_cheap() is true");
 }
 
