@@ -165,3 +165,31 @@ TEST(Campaign, InvalidSpecsAreConfigErrors) {
 
 }  // namespace
 }  // namespace ftdla::fault
+
+#include "support/onnx_builder.hpp"
+
+namespace ftdla::fault {
+namespace {
+
+TEST(Campaign, ModelWithNothingToPlaceOnTheArrayIsRejected) {
+  // A network without Conv/Gemm has no PE-array layer: nothing can be mapped or injected.
+  test::OnnxBuilder b({1, 1, 28, 28});
+  b.node("Relu", {"input"}, "r");
+  auto* mp = b.node("MaxPool", {"r"}, "y");
+  test::OnnxBuilder::ints(mp, "kernel_shape", {2, 2});
+  const model::Graph g = model::parse_onnx(b.finish("y"), "pool_only");
+  quant::QuantOptions o;
+  o.calib_images = 8;
+  const quant::QGraph q = quant::quantize(g, test::calib_set(), o);
+  const accel::Mapping m = accel::map_network(q, {});
+  EXPECT_TRUE(m.layers.empty());
+  try {
+    FaultSampler s(q, m, Site::Neuron);
+    FAIL() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    EXPECT_NE(std::string(e.what()).find("no compute layer"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ftdla::fault
