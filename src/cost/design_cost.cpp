@@ -39,6 +39,7 @@ CostReport evaluate_cost(const protect::ProtectionPlan& plan, const quant::QGrap
   uq.accbits = ap.accbits;
   uq.hardened_bits = plan.hardened_register_bits();
   uq.corrector = plan.range_corrector;
+  uq.corrector_fixed = plan.design.k_per_layer.empty();
   for (const auto& lp : plan.layers) {
     uq.corrector_signed |= lp.range_constrained && lp.is_signed;
     uq.mask_bits = std::max<int>(uq.mask_bits, static_cast<int>(lp.protected_channels.size()));

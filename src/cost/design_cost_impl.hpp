@@ -21,6 +21,10 @@ struct UnitQuery {
   int hardened_bits = 0;          ///< hardened output-register bits per PE
   bool corrector = false;         ///< range corrector present
   bool corrector_signed = false;  ///< signed (sign-extending) corrector
+  /// One global k fixed at design time: the corrector is wiring (bits >= k driven by bit k-1 or 0),
+  /// which Yosys synthesizes to zero cells (tests/cost/rtl_test.cpp). Per-layer k needs the
+  /// runtime-programmable corrector whose cost was measured on the generated RTL.
+  bool corrector_fixed = false;
   int mask_bits = 1;              ///< hybrid unit's protected-channel mask (N_max), >= 1
   int counter_bits = 16;          ///< hybrid unit's counters
 };

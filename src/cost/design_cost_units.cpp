@@ -28,7 +28,7 @@ UnitCosts unit_costs(const ComponentTable& t, const UnitQuery& q) {
   const ComponentCost hard = t.hardened_bits(q.hardened_bits), plain = t.register_bits(q.hardened_bits);
   // A hardened bit replaces a plain one: only the difference is added (>= 0 for ratios >= 1).
   u.hardened_delta = {std::max(0.0, hard.area_um2 - plain.area_um2), std::max(0.0, hard.energy_pj - plain.energy_pj)};
-  if (q.corrector) u.corrector = unit(t.range_corrector_bits(q.abits, q.corrector_signed));
+  if (q.corrector && !q.corrector_fixed) u.corrector = unit(t.range_corrector_bits(q.abits, q.corrector_signed));
   u.acc_voter = unit(t.voter_bits(q.accbits));
   u.out_voter = unit(t.voter_bits(q.abits));
   u.counter_adder = unit(t.adder(q.counter_bits));

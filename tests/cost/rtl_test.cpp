@@ -126,3 +126,23 @@ TEST(CalibrateRtlCosts, CostsRiseWithHardeningAndDefaultsMatchMeasurement) {
 
 }  // namespace
 }  // namespace ftdla::cost
+
+namespace ftdla::cost {
+namespace {
+
+TEST(SynthesizeWithYosys, DesignTimeRangeCorrectorIsWiringOnly) {
+  // With one k fixed at design time the corrector drives bits >= k from bit k-1 (signed) or 0
+  // (unsigned): no gates. design_cost prices it at zero on the strength of this measurement.
+  FTDLA_REQUIRE_TOOL("yosys");
+  const std::string v =
+      "module fixed_corrector(input [7:0] x, output [7:0] ys, output [7:0] yu);\n"
+      "  assign ys = {{2{x[5]}}, x[5:0]};\n"
+      "  assign yu = {2'b00, x[5:0]};\n"
+      "endmodule\n";
+  const SynthStats s = synthesize_with_yosys(v, "fixed_corrector");
+  EXPECT_EQ(s.cells, 0);
+  EXPECT_EQ(s.transistors, 0);
+}
+
+}  // namespace
+}  // namespace ftdla::cost
