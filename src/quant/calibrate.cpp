@@ -218,7 +218,8 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   // Pass 2: histograms where a percentile or MSE clip is needed.
   std::vector<bool> want_hist(g.values.size(), false);
   for (const Root& r : roots)
-    want_hist[r.value] = (opt.calib == CalibMethod::Percentile || r.k < opt.abits) && st[r.value].hi > st[r.value].lo;
+    want_hist[r.value] = (opt.calib == CalibMethod::Percentile || (r.k < opt.abits && opt.range == RangeMode::Rescale)) &&
+                         st[r.value].hi > st[r.value].lo;
   if (std::any_of(want_hist.begin(), want_hist.end(), [](bool b) { return b; })) {
     const int threads = omp_get_max_threads();
     std::vector<std::vector<std::vector<uint64_t>>> local(threads, std::vector<std::vector<uint64_t>>(g.values.size()));
@@ -251,22 +252,28 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   for (const Root& r : roots) {
     const Stats& s = st[r.value];
     double lo = std::isfinite(s.lo) ? s.lo : 0.0, hi = std::isfinite(s.hi) ? s.hi : 0.0;
-    if (!s.hist.empty()) {
-      if (r.k < opt.abits) {
-        // Constrained range: choose the clip (a fraction of the observed range) minimizing MSE at k bits.
-        const int levels = (1 << r.k) - 1;
-        double best = std::numeric_limits<double>::infinity(), best_a = 1.0;
-        for (int j = 100; j >= 5; --j) {
-          const double a = j / 100.0;
-          const double e = clip_mse(s, nonneg[r.value] ? 0.0 : std::min(lo, 0.0) * a, std::max(hi, 0.0) * a, levels);
-          if (e < best) { best = e; best_a = a; }
-        }
-        lo *= best_a;
-        hi *= best_a;
-      } else {
+    if (!s.hist.empty() && r.k < opt.abits && opt.range == RangeMode::Rescale) {
+      // Constrained range, rescaled: the clip (a fraction of the observed range) minimizing MSE at k bits.
+      const int levels = (1 << r.k) - 1;
+      double best = std::numeric_limits<double>::infinity(), best_a = 1.0;
+      for (int j = 100; j >= 5; --j) {
+        const double a = j / 100.0;
+        const double e = clip_mse(s, nonneg[r.value] ? 0.0 : std::min(lo, 0.0) * a, std::max(hi, 0.0) * a, levels);
+        if (e < best) { best = e; best_a = a; }
+      }
+      lo *= best_a;
+      hi *= best_a;
+    } else {
+      if (!s.hist.empty()) {
         const double p = opt.percentile / 100.0;
         hi = std::min(hi, hist_quantile(s, p));
         lo = std::max(lo, hist_quantile(s, 1.0 - p));
+      }
+      if (r.k < opt.abits) {
+        // Constrained range, clipped: keep the A-bit step and keep only 2^k - 1 steps of range.
+        const double a = static_cast<double>((1 << r.k) - 1) / static_cast<double>((1 << opt.abits) - 1);
+        lo *= a;
+        hi *= a;
       }
     }
     q.enc[r.value] = make_encoding(lo, hi, nonneg[r.value], opt.abits, r.k);

@@ -15,6 +15,13 @@ namespace ftdla::quant {
 
 enum class CalibMethod { MinMax, Percentile };
 
+/// How a range constraint k < A is applied to a layer's output.
+/// Clip (default): keep the A-bit step (resolution) and clip the range to 2^k - 1 steps, so the k live bits
+///   carry small values and a flip in them is a small error (the reliability gain of restricting the range).
+/// Rescale: spread 2^k - 1 steps over the clip range with the least quantization MSE (best clean accuracy,
+///   but the top live bit then weighs as much as the unconstrained MSB).
+enum class RangeMode { Clip, Rescale };
+
 /// Quantization settings. Defaults: int8 weights and activations, int32 accumulators, min/max calibration
 /// on the first 512 training images.
 struct QuantOptions {
@@ -25,9 +32,10 @@ struct QuantOptions {
   double percentile = 99.99;  ///< for CalibMethod::Percentile, in (50, 100]
   int64_t calib_images = 512; ///< training images used for calibration, > 0
   /// Range constraint (algorithm layer): effective activation bits k of every compute layer's output.
-  /// 0 = unconstrained (k = A). Clipping for k < A is chosen at calibration by minimum quantization MSE.
+  /// 0 = unconstrained (k = A). How the k-bit range is chosen at calibration: `range`.
   int k = 0;
   std::map<std::string, int> k_per_layer;  ///< per compute-layer name; overrides `k`
+  RangeMode range = RangeMode::Clip;
   /// Throws ConfigError naming the field (e.g. "quant.wbits: must be in [2, 16] (got 1)").
   void validate() const;
   /// Effective bits of compute layer `name`.
