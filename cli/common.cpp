@@ -23,6 +23,7 @@ void ModelArgs::add_to(CLI::App& app, bool with_quant) {
   app.add_option("--calib", calib, "calibration: minmax | percentile");
   app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
   app.add_option("--calib-images", calib_images, "training images used for calibration");
+  app.add_option("--range", range, "range constraint k < A: clip (keep the A-bit step, clip the range) | rescale (MSE)");
 }
 
 quant::QuantOptions ModelArgs::quant_options() const {
@@ -35,6 +36,9 @@ quant::QuantOptions ModelArgs::quant_options() const {
   else throw ConfigError("--calib: unknown method '" + calib + "' (expected minmax or percentile)");
   q.percentile = percentile;
   q.calib_images = calib_images;
+  if (range == "clip") q.range = quant::RangeMode::Clip;
+  else if (range == "rescale") q.range = quant::RangeMode::Rescale;
+  else throw ConfigError("--range: unknown mode '" + range + "' (expected clip or rescale)");
   q.validate();
   return q;
 }
@@ -59,7 +63,7 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 nlohmann::json to_json(const ModelArgs& a) {
   return {{"model", a.model}, {"data", a.data}, {"mean", a.mean}, {"std", a.std},
           {"wbits", a.wbits}, {"abits", a.abits}, {"accbits", a.accbits}, {"calib", a.calib},
-          {"percentile", a.percentile}, {"calib_images", a.calib_images}};
+          {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range}};
 }
 
 }  // namespace ftdla::cli

@@ -23,6 +23,7 @@ struct ModelArgs {
   std::string calib = "minmax";
   double percentile = 99.99;
   int64_t calib_images = 512;
+  std::string range = "clip";
   void add_to(CLI::App& app, bool with_quant = true);
   quant::QuantOptions quant_options() const;
   data::DataOptions data_options(int64_t limit = 0) const;

@@ -238,7 +238,7 @@ double Evaluator::baseline_accuracy(const protect::AccelPoint& accel) {
 }
 
 std::string Evaluator::cache_key(const protect::DesignPoint& d) const {
-  nlohmann::json k = {{"v", 2}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
+  nlohmann::json k = {{"v", 3}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
                       {"calib", static_cast<int>(base_.calib)}, {"percentile", base_.percentile},
                       {"calib_images", base_.calib_images}, {"data", test_.source}};
   return k.dump();
