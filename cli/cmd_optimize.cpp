@@ -39,29 +39,21 @@ std::string default_cache_path() {
 struct DseArgs {
   ModelArgs model;
   std::string constraints_path, cost_path, cache = "default";
-  double ber = -1;
-  int64_t trials = 0, fault_images = 0, eval_images = 0;
-  uint64_t seed = 1;
+  dse::Environment environment;  ///< options bind straight to it: its defaults are the CLI's defaults
   void add_to(CLI::App& app) {
     model.add_to(app);
-    app.add_option("--ber", ber, "bit error rate of the fault environment (default 2e-3)");
+    app.add_option("--ber", environment.ber, "bit error rate of the fault environment")->capture_default_str();
     app.add_option("--constraints", constraints_path, "JSON: max_accuracy_drop, max_faulty_drop, min_faulty_accuracy, max_latency_overhead");
     app.add_option("--cost-table", cost_path, "JSON overriding the component cost table");
-    app.add_option("--trials", trials, "faulty inferences per evaluation (default 2000)");
-    app.add_option("--fault-images", fault_images, "test images used for fault injection (default 500)");
-    app.add_option("--eval-images", eval_images, "test images for clean accuracy (default 10000)");
-    app.add_option("--seed", seed, "random seed");
+    app.add_option("--trials", environment.trials, "faulty inferences per evaluation")->capture_default_str();
+    app.add_option("--fault-images", environment.fault_images, "test images used for fault injection")->capture_default_str();
+    app.add_option("--eval-images", environment.eval_images, "test images for clean accuracy")->capture_default_str();
+    app.add_option("--seed", environment.seed, "random seed")->capture_default_str();
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
   dse::Environment env() const {
-    dse::Environment e;
-    if (ber >= 0 || ber != -1) e.ber = ber;
-    if (trials) e.trials = trials;
-    if (fault_images) e.fault_images = fault_images;
-    if (eval_images) e.eval_images = eval_images;
-    e.seed = seed;
-    e.validate();
-    return e;
+    environment.validate();
+    return environment;
   }
   dse::Constraints cons() const {
     return constraints_path.empty() ? dse::Constraints{} : dse::parse_constraints(read_json(constraints_path, "--constraints"));
@@ -177,7 +169,7 @@ void add_optimize(CLI::App& root) {
     std::printf("-- %s search, budget %zu --\n", o->method.c_str(), o->budget);
     opt::SearchOptions so;
     so.budget = o->budget;
-    so.seed = a->seed;
+    so.seed = env.seed;
     so.initial = std::min<size_t>(o->budget, 8);
     int n = 0;
     const dse::OptimizeResult r = dse::optimize(
@@ -222,7 +214,7 @@ void add_optimize(CLI::App& root) {
           {"method", o->method},
           {"objective", dse::objective_name(obj)},
           {"budget", o->budget},
-          {"seed", a->seed},
+          {"seed", env.seed},
           {"environment", dse::to_json(env)},
           {"constraints", dse::to_json(l->ev->constraints())},
           {"space", dse::to_json(spec)},

@@ -11,6 +11,8 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/temp_dir.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::cost {
 namespace {
@@ -98,34 +100,6 @@ void emit_pe_ports(std::ostringstream& v, bool with_inject) {
     << "  output wire [P-1:0] psum_out;\n"
     << "  output wire [A-1:0] out_q;\n";
 }
-
-// Quote for /bin/sh: wrap in single quotes, each embedded ' becomes '\''.
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// A fresh directory under the system temp dir, removed (with its content) on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ftdla-yosys-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr)
-      throw Error("synthesize_with_yosys(): cannot create a temporary directory (" + tmpl + ")");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // The most telling line of a tool's stderr: the first one with "ERROR", else the first non-empty one.
 std::string first_error_line(const std::string& text) {
@@ -268,11 +242,11 @@ int64_t SynthStats::flops() const {
 
 SynthStats synthesize_with_yosys(const std::string& verilog, const std::string& top, const std::string& yosys) {
   require_identifier("synthesize_with_yosys(): top", top);
-  const TempDir dir;
-  const fs::path design = dir.path() / "design.v";
-  const fs::path script = dir.path() / "synth.ys";
-  const fs::path stat = dir.path() / "stat.json";
-  const fs::path err = dir.path() / "yosys.err";
+  const TempDir dir("ftdla-yosys");
+  const fs::path design = fs::path(dir.path()) / "design.v";
+  const fs::path script = fs::path(dir.path()) / "synth.ys";
+  const fs::path stat = fs::path(dir.path()) / "stat.json";
+  const fs::path err = fs::path(dir.path()) / "yosys.err";
   write_file_atomic(design.string(), verilog);
   // Yosys runs inside the temporary directory with relative file names: its `tee -o` takes no quoted paths.
   write_file_atomic(script.string(), "read_verilog design.v\n"
@@ -282,7 +256,7 @@ SynthStats synthesize_with_yosys(const std::string& verilog, const std::string& 
                                      "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX\n"
                                      "opt_clean\n"
                                      "tee -q -o stat.json stat -json -tech cmos\n");
-  const std::string cmd = "cd " + shell_quote(dir.path().string()) + " && " + shell_quote(yosys) +
+  const std::string cmd = "cd " + shell_quote(dir.path()) + " && " + shell_quote(yosys) +
                           " -q -s synth.ys > yosys.out 2> yosys.err";
   const int status = std::system(cmd.c_str());
   std::string err_text;

@@ -184,37 +184,33 @@ std::vector<double> Space::to_unit(const std::vector<double>& x) const {
   return u;
 }
 
-std::vector<double> Space::from_unit(const std::vector<double>& u) const {
-  check_point(*this, u, "Space::from_unit()");
+namespace {
+/// Map u in [0,1]^d to a point: real knobs linearly, discrete knobs through `level(v, levels)`.
+template <typename Level>
+std::vector<double> map_unit(const Space& sp, const std::vector<double>& u, const char* where, Level&& level) {
+  check_point(sp, u, where);
   std::vector<double> x(u.size());
   for (size_t i = 0; i < u.size(); ++i) {
-    const Knob& k = knobs[i];
+    const Knob& k = sp.knobs[i];
     const double v = std::clamp(u[i], 0.0, 1.0);
-    if (k.kind == KnobKind::Real) {
-      x[i] = k.lo + v * (k.hi - k.lo);
-    } else {
-      const uint64_t levels = k.levels();
-      x[i] = level_value(k, static_cast<uint64_t>(std::round(v * static_cast<double>(levels - 1))));
-    }
+    x[i] = k.kind == KnobKind::Real ? k.lo + v * (k.hi - k.lo) : level_value(k, level(v, k.levels()));
   }
   return x;
 }
+}  // namespace
+
+std::vector<double> Space::from_unit(const std::vector<double>& u) const {
+  // Nearest level on the normalized axis (the inverse of to_unit).
+  return map_unit(*this, u, "Space::from_unit()", [](double v, uint64_t levels) {
+    return static_cast<uint64_t>(std::round(v * static_cast<double>(levels - 1)));
+  });
+}
 
 std::vector<double> Space::from_uniform(const std::vector<double>& u) const {
-  check_point(*this, u, "Space::from_uniform()");
-  std::vector<double> x(u.size());
-  for (size_t i = 0; i < u.size(); ++i) {
-    const Knob& k = knobs[i];
-    const double v = std::clamp(u[i], 0.0, 1.0);
-    if (k.kind == KnobKind::Real) {
-      x[i] = k.lo + v * (k.hi - k.lo);
-    } else {
-      const uint64_t levels = k.levels();
-      const auto level = std::min(levels - 1, static_cast<uint64_t>(v * static_cast<double>(levels)));
-      x[i] = level_value(k, level);
-    }
-  }
-  return x;
+  // Equal probability mass per level.
+  return map_unit(*this, u, "Space::from_uniform()", [](double v, uint64_t levels) {
+    return std::min(levels - 1, static_cast<uint64_t>(v * static_cast<double>(levels)));
+  });
 }
 
 std::vector<double> Space::lattice_point(uint64_t index) const {

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "ftdla/core/temp_dir.hpp"
+#include "ftdla/core/text.hpp"
+
 namespace ftdla::cli {
 namespace {
 
@@ -33,30 +36,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-/// A fresh temporary directory per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "ftdla_cli_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = buf.data();
-  }
-  ~TempDir() { (void)std::system(("rm -rf " + shell_quote(path_)).c_str()); }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 struct Result {
   int status = -1;  // exit status, or -1 if it did not exit normally
   std::string out, err;
@@ -65,7 +44,7 @@ struct Result {
 
 /// Run `ftdla args...` with stdout and stderr redirected to files.
 Result ftdla(const std::vector<std::string>& args) {
-  TempDir io;
+  const TempDir io("ftdla-cli");
   Result r;
   r.command = shell_quote(kBinary);
   for (const auto& a : args) r.command += " " + shell_quote(a);
@@ -156,7 +135,7 @@ void write_idx_split(const std::string& dir, const std::string& prefix, uint32_t
 }
 
 TEST(CliDataErrors, ImageLabelCountMismatch) {
-  TempDir d;
+  const TempDir d("ftdla-cli");
   write_idx_split(d.path(), "t10k", 5, 4);
   write_idx_split(d.path(), "train", 5, 5);
   for (const char* precision : {"int", "float"}) {
@@ -169,7 +148,7 @@ TEST(CliDataErrors, ImageLabelCountMismatch) {
 TEST(CliDataErrors, WellFormedPlainIdxSetEvaluates) {
   // The same writer with matching counts gives a working data set: the mismatch test fails for the
   // right reason.
-  TempDir d;
+  const TempDir d("ftdla-cli");
   write_idx_split(d.path(), "t10k", 5, 5);
   write_idx_split(d.path(), "train", 5, 5);
   const Result r = ftdla({"eval", "--data", d.path(), "--calib-images", "5"});
@@ -230,7 +209,7 @@ TEST(CliInjectErrors, NoFaultModel) {
 }
 
 TEST(CliInjectErrors, ResumeFileFromADifferentConfigurationIsRejectedAndKept) {
-  TempDir d;
+  const TempDir d("ftdla-cli");
   const std::string out = d.file("campaign.json");
   const std::vector<std::string> base = std::vector<std::string>{"inject", "--faults", "1", "--trials", "40", "--json", out} + kInjectFast;
   const Result first = ftdla(base + std::vector<std::string>{"--seed", "1"});
@@ -260,7 +239,7 @@ TEST(CliInjectErrors, ResumeFileFromADifferentConfigurationIsRejectedAndKept) {
 }
 
 TEST(CliInjectErrors, ResumeWithoutSavedFile) {
-  TempDir d;
+  const TempDir d("ftdla-cli");
   const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--json", d.file("none.json"), "--resume"} +
                          kInjectFast);
   expect_one_line_error(r, {"none.json"});
@@ -269,7 +248,7 @@ TEST(CliInjectErrors, ResumeWithoutSavedFile) {
 // --- Happy paths -------------------------------------------------------------------------------------------
 
 TEST(CliEval, JsonHasTheDocumentedKeys) {
-  TempDir d;
+  const TempDir d("ftdla-cli");
   const std::string out = d.file("out.json");
   const Result r = ftdla({"eval", "--limit", "200", "--calib-images", "64", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -288,7 +267,7 @@ TEST(CliEval, JsonHasTheDocumentedKeys) {
 }
 
 TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {
-  TempDir d;
+  const TempDir d("ftdla-cli");
   const std::string out = d.file("out.json");
   const Result r = ftdla({"eval", "--limit", "50", "--precision", "float", "--wbits", "6", "--abits", "7", "--accbits", "24",
                           "--calib-images", "64", "--json", out});

@@ -37,4 +37,11 @@ inline std::string closest_match(const std::string& key, const std::vector<std::
   return best;
 }
 
+/// Quote for /bin/sh: wrap in single quotes, each embedded ' becomes '\''.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 }  // namespace ftdla
