@@ -91,6 +91,20 @@ Encoding make_encoding(double lo, double hi, bool nonneg, int bits, int k) {
 /// Quantized value of real x in encoding e (no clamping).
 int64_t quantize_real(double x, const Encoding& e) { return round_half_away(x / e.scale) + e.zero_point; }
 
+/// Output clamp [act_min, act_max] of layer L: the register range of `e`, narrowed by activation `act`
+/// (Relu = [0, inf), Clip = [min, max]) when there is one.
+void set_clamp(QLayer& L, const Encoding& e, const Node* act) {
+  int64_t lo = e.qmin, hi = e.qmax;
+  if (act) {
+    const double amin = act->op == OpKind::Relu ? 0.0 : act->clip_min;
+    const double amax = act->op == OpKind::Relu ? std::numeric_limits<double>::infinity() : act->clip_max;
+    if (std::isfinite(amin)) lo = std::max<int64_t>(lo, quantize_real(amin, e));
+    if (std::isfinite(amax)) hi = std::min<int64_t>(hi, quantize_real(amax, e));
+  }
+  L.act_min = static_cast<int32_t>(lo);
+  L.act_max = static_cast<int32_t>(std::max(lo, hi));
+}
+
 }  // namespace
 
 void QuantOptions::validate() const {
@@ -289,18 +303,8 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
     L.inputs = n.inputs;
     L.output = fused_act[i] >= 0 ? g.nodes[fused_act[i]].output : n.output;
     // Clamp bounds of a fused activation, in the output encoding.
-    auto fused_bounds = [&](const Encoding& e) {
-      int64_t lo = e.qmin, hi = e.qmax;
-      if (fused_act[i] >= 0) {
-        const Node& a = g.nodes[fused_act[i]];
-        const double amin = a.op == OpKind::Relu ? 0.0 : a.clip_min;
-        const double amax = a.op == OpKind::Relu ? std::numeric_limits<double>::infinity() : a.clip_max;
-        if (std::isfinite(amin)) lo = std::max<int64_t>(lo, quantize_real(amin, e));
-        if (std::isfinite(amax)) hi = std::min<int64_t>(hi, quantize_real(amax, e));
-      }
-      L.act_min = static_cast<int32_t>(lo);
-      L.act_max = static_cast<int32_t>(std::max(lo, hi));
-    };
+    const Node* fused = fused_act[i] >= 0 ? &g.nodes[fused_act[i]] : nullptr;
+    auto fused_bounds = [&](const Encoding& e) { set_clamp(L, e, fused); };
     switch (n.op) {
       case OpKind::Conv:
       case OpKind::Gemm: {
@@ -348,13 +352,7 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
         L.op = QOp::Clamp;
         const Encoding& e = q.enc[n.inputs[0]];
         q.enc[L.output] = e;
-        int64_t lo = e.qmin, hi = e.qmax;
-        const double amin = n.op == OpKind::Relu ? 0.0 : n.clip_min;
-        const double amax = n.op == OpKind::Relu ? std::numeric_limits<double>::infinity() : n.clip_max;
-        if (std::isfinite(amin)) lo = std::max<int64_t>(lo, quantize_real(amin, e));
-        if (std::isfinite(amax)) hi = std::min<int64_t>(hi, quantize_real(amax, e));
-        L.act_min = static_cast<int32_t>(lo);
-        L.act_max = static_cast<int32_t>(std::max(lo, hi));
+        set_clamp(L, e, &n);
         break;
       }
       case OpKind::MaxPool: L.op = QOp::MaxPool; q.enc[L.output] = q.enc[n.inputs[0]]; break;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "ftdla/core/temp_dir.hpp"
+
 namespace ftdla::cost::testing {
 
 /// True if `tool` is an executable on PATH.
@@ -28,31 +30,18 @@ inline bool tool_available(const std::string& tool) {
       GTEST_SKIP() << tool << " is not installed (scripts/install-deps.sh installs it)";         \
   } while (0)
 
-/// A fresh directory under the system temp dir, removed on destruction.
-class ScratchDir {
+/// A fresh temporary directory (core TempDir) with file helpers for tool runs.
+class ScratchDir : public ::ftdla::TempDir {
  public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ftdla-cost-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create " + tmpl);
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(path_ / name) << text; }
+  ScratchDir() : TempDir("ftdla-cost-test") {}
+  std::filesystem::path path() const { return TempDir::path(); }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(file(name)) << text; }
   std::string read(const std::string& name) const {
-    std::ifstream in(path_ / name);
+    std::ifstream in(file(name));
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
   }
-
- private:
-  std::filesystem::path path_;
 };
 
 /// Run `command` in `dir` with stdout+stderr captured into `log`; returns the exit code.
