@@ -204,12 +204,21 @@ protect::ProtectionPlan Evaluator::plan(const protect::DesignPoint& d, Context& 
 CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d) {
   d.validate();
   Context& c = context(d);
+  return cheap(d, c, plan(d, c));
+}
+
+CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p) {
   CheapEvaluation r;
-  r.cost = cost::evaluate_cost(plan(d, c), c.q, c.mp, table_);
+  r.cost = cost::evaluate_cost(p, c.q, c.mp, table_);
+  // The unprotected reference depends only on the accelerator: priced once per accelerator.
   const protect::DesignPoint ref = protect::reference_design(d, protect::Preset::Unprotected);
-  Context& rc = context(ref);
-  const cost::CostReport base = cost::evaluate_cost(plan(ref, rc), rc.q, rc.mp, table_);
-  r.overheads = cost::overheads(r.cost, base);
+  const std::string key = protect::to_json(ref).dump();
+  auto it = reference_cost_.find(key);
+  if (it == reference_cost_.end()) {
+    Context& rc = context(ref);
+    it = reference_cost_.emplace(key, cost::evaluate_cost(plan(ref, rc), rc.q, rc.mp, table_)).first;
+  }
+  r.overheads = cost::overheads(r.cost, it->second);
   r.latency_ok = r.overheads.latency <= cons_.max_latency_overhead + 1e-12;
   return r;
 }
@@ -266,7 +275,7 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   e.design = d;
   Context& c = context(d);
   const protect::ProtectionPlan p = plan(d, c);
-  const CheapEvaluation ch = cheap(d);
+  const CheapEvaluation ch = cheap(d, c, p);
   e.area_um2 = ch.cost.area_um2;
   e.energy_pj = ch.cost.energy_pj;
   e.latency_cycles = ch.cost.latency_cycles;

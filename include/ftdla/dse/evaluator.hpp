@@ -103,6 +103,7 @@ class Evaluator {
   Context& context(const protect::DesignPoint& d);
   const std::vector<protect::ChannelScore>& scores(Context& c);
   protect::ProtectionPlan plan(const protect::DesignPoint& d, Context& c);
+  CheapEvaluation cheap(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p);
   std::string cache_key(const protect::DesignPoint& d) const;
   void finish(Evaluation& e);
 
@@ -116,6 +117,7 @@ class Evaluator {
   std::string model_id_, cache_path_;
   std::map<std::string, std::unique_ptr<Context>> contexts_;
   std::map<std::string, nlohmann::json> disk_;
+  std::map<std::string, cost::CostReport> reference_cost_;  ///< unprotected design per accelerator
   int64_t evaluations_ = 0, cache_hits_ = 0;
 };
 
