@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/quant/calibrate.hpp"
@@ -107,7 +108,7 @@ void add_characterize(CLI::App& root) {
     if (a->resume) {
       nlohmann::json saved;
       try {
-        saved = nlohmann::json::parse(read_file(a->json));
+        saved = nlohmann::json::parse(dist::read_file_from_root(a->json));
       } catch (const nlohmann::json::exception& ex) {
         throw ImportError(a->json + ": cannot resume, not a ftdla result file");
       }
@@ -132,11 +133,13 @@ void add_characterize(CLI::App& root) {
       j["strata_total"] = strata.size();
       j["completed"] = done;
       j["compute_seconds"] = secs();
+      add_run_info(j);
       if (report) j.update(*report);
       if (!a->json.empty()) write_json(a->json, j);
     };
     auto last = std::chrono::steady_clock::now();
-    while (sdc.size() < strata.size() && !stop.load()) {
+    // run_strata checks `stop` before each stratum, collectively under MPI: every rank stops at the same one.
+    while (sdc.size() < strata.size()) {
       const size_t i = sdc.size();
       const auto c = vuln::run_strata(inj, golden, a->opt, strata, i, i + 1, &stop);
       if (c.empty()) break;
@@ -151,8 +154,9 @@ void add_characterize(CLI::App& root) {
     bar.finish();
     if (sdc.size() < strata.size()) {
       save(false, nullptr);
-      std::fprintf(stderr, "ftdla: interrupted after %zu of %zu strata%s\n", sdc.size(), strata.size(),
-                   a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
+      if (dist::is_root())
+        std::fprintf(stderr, "ftdla: interrupted after %zu of %zu strata%s\n", sdc.size(), strata.size(),
+                     a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
       throw Interrupted();
     }
     vuln::VulnReport r = vuln::assemble(inj, a->opt, strata, sdc);
@@ -189,7 +193,7 @@ void add_characterize(CLI::App& root) {
       }
     }
     save(true, &report);
-    if (!a->csv.empty()) write_csvs(a->csv, r);
+    if (!a->csv.empty() && dist::is_root()) write_csvs(a->csv, r);
     std::printf("%s site=%s: %lld injections in %.1f s, overall VF %.5f [%.5f, %.5f]\n", a->model.model.c_str(),
                 a->site.c_str(), static_cast<long long>(r.injections), r.seconds, r.overall.rate, r.overall.lo, r.overall.hi);
     std::printf("%-28s %10s %9s  BVF per bit (LSB..MSB)\n", "layer", "neurons", "VF");

@@ -95,6 +95,7 @@ void add_eval(CLI::App& root) {
       j["correct"] = r.correct;
       j["accuracy"] = r.accuracy;
       j["seconds"] = secs;
+      add_run_info(j);
       write_json(*json_out, j);
     }
   });

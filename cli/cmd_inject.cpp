@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/core/stats.hpp"
 #include "ftdla/fault/checkpoint.hpp"
@@ -116,9 +117,10 @@ void add_inject(CLI::App& root) {
                 j["sdc_ci95"][0].get<double>(), j["sdc_ci95"][1].get<double>(), j["masked_rate"].get<double>(),
                 j["golden_accuracy"].get<double>(), j["faulty_accuracy"].get<double>(), j["faults_per_second"].get<double>());
     if (!r.completed) {
-      std::fprintf(stderr, "ftdla: interrupted after %lld of %lld trials%s\n", static_cast<long long>(r.counts.trials),
-                   static_cast<long long>(spec.trials),
-                   a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
+      if (dist::is_root())
+        std::fprintf(stderr, "ftdla: interrupted after %lld of %lld trials%s\n", static_cast<long long>(r.counts.trials),
+                     static_cast<long long>(spec.trials),
+                     a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
       throw Interrupted();
     }
   });

@@ -4,11 +4,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "commands.hpp"
 #include "common.hpp"
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
 #include "ftdla/model/onnx_import.hpp"
 
@@ -67,6 +71,7 @@ struct DseArgs {
 struct Loaded {
   model::Graph g;
   data::Dataset test, calib;
+  std::unique_ptr<TempDir> rank_cache;  ///< under MPI, a non-root rank's private copy of the cache
   std::unique_ptr<dse::Evaluator> ev;
   std::vector<std::string> layers;
 };
@@ -79,8 +84,28 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   l->g = model::load_onnx(a.model.model);
   l->test = data::load_split(a.model.data, "test", a.model.data_options(std::max(env.eval_images, env.fault_images)));
   l->calib = data::load_split(a.model.data, "train", a.model.data_options(qo.calib_images));
+  std::string cache = a.cache_path();
+  if (dist::size() > 1 && !cache.empty()) {
+    // The cache decides which designs are run, and a run is a collective under MPI, so every rank must
+    // start from the same cache: the root reads the file once and the other ranks get a private copy
+    // (their appends go there and are dropped); only the root appends to the real file. (A concurrent
+    // writer between this read and the root Evaluator's own read is the one race left.)
+    std::string bytes;
+    if (dist::is_root()) {
+      std::ifstream in(cache, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      bytes = ss.str();
+    }
+    dist::broadcast(bytes);
+    if (!dist::is_root()) {
+      l->rank_cache = std::make_unique<TempDir>("ftdla-cache");
+      cache = l->rank_cache->file("evaluations.jsonl");
+      write_file_atomic(cache, bytes);
+    }
+  }
   l->ev = std::make_unique<dse::Evaluator>(l->g, l->test, l->calib, qo, env, cons, table, dse::file_fingerprint(a.model.model),
-                                           a.cache_path());
+                                           cache);
   for (const auto& n : l->g.nodes)
     if (model::is_compute(n.op)) l->layers.push_back(n.name);
   return l;
@@ -125,6 +150,7 @@ void add_evaluate(CLI::App& root) {
       j["constraints"] = dse::to_json(l->ev->constraints());
       j["baseline_clean_accuracy"] = l->ev->baseline_accuracy(d.accel);
       j["reliability_target"] = l->ev->reliability_target(d.accel);
+      add_run_info(j);
       write_json(*json_out, j);
     }
   });
@@ -229,6 +255,7 @@ void add_optimize(CLI::App& root) {
             {"algorithm_only", summary(b.algorithm_only)},
             {"architecture_only", summary(b.architecture_only)},
             {"circuit_only", summary(b.circuit_only)}}}};
+      add_run_info(j);
       write_json(o->json, j);
     }
   });

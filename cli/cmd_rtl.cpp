@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/cost/rtl.hpp"
 
@@ -53,7 +54,7 @@ void add_rtl(CLI::App& root) {
       std::fputs(v.c_str(), stdout);
       return;
     }
-    write_file_atomic(a->out, v);
+    if (dist::is_root()) write_file_atomic(a->out, v);  // one writer under mpirun
     std::printf("wrote %s: module %s, W%d/A%d/P%d, %s activations, %d hardened output bits, %d hardened accumulator bits\n",
                 a->out.c_str(), a->module.c_str(), a->pe.wbits, a->pe.abits, a->pe.accbits,
                 a->pe.x_signed ? "signed" : "unsigned", a->pe.harden_out_bits, a->pe.harden_acc_bits);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "common.hpp"
 
+#include <omp.h>
+
 #include <iostream>
 
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 
 namespace ftdla::cli {
@@ -53,11 +56,17 @@ data::DataOptions ModelArgs::data_options(int64_t limit) const {
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) {
+  if (!dist::is_root()) return;
   if (path == "-") {
     std::cout << j.dump(2) << "\n";
     return;
   }
   write_file_atomic(path, j.dump(2) + "\n");
+}
+
+void add_run_info(nlohmann::json& j) {
+  j["ranks"] = dist::size();
+  j["threads"] = omp_get_max_threads();
 }
 
 nlohmann::json to_json(const ModelArgs& a) {
@@ -122,7 +131,7 @@ const std::atomic<bool>& install_stop_handler() {
 }
 
 Progress::Progress(std::string label)
-    : label_(std::move(label)), tty_(::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : label_(std::move(label)), tty_(dist::is_root() && ::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
 
 void Progress::operator()(int64_t done, int64_t total) {
   if (!tty_) return;

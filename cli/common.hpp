@@ -29,8 +29,13 @@ struct ModelArgs {
   data::DataOptions data_options(int64_t limit = 0) const;
 };
 
-/// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout.
+/// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout. Only rank 0 of an MPI job
+/// writes; on the other ranks this does nothing.
 void write_json(const std::string& path, const nlohmann::json& j);
+
+/// Adds how the run was parallelized: "ranks" (MPI processes, 1 without mpirun) and "threads" (OpenMP
+/// threads per rank). Not part of a result's configuration: a run may resume with other counts.
+void add_run_info(nlohmann::json& j);
 
 /// Echo of the model/quantization configuration for result files.
 nlohmann::json to_json(const ModelArgs& a);
@@ -72,7 +77,7 @@ std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const Acc
 /// SIGINT/SIGTERM set this flag (first signal); long commands poll it, save, and exit 130.
 const std::atomic<bool>& install_stop_handler();
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
+/// A progress bar on stderr, drawn only when stderr is a terminal, and only by rank 0 of an MPI job.
 class Progress {
  public:
   explicit Progress(std::string label);

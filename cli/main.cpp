@@ -2,13 +2,31 @@
 // ftdla command line: parsing and printing only; all logic lives in the libraries.
 // Exit codes: 0 ok, 1 bad input or failure (one-line message), 2 usage / configuration error,
 // 130 interrupted (partial results saved).
+//
+// Under `mpirun -np N` (include/ftdla/core/dist.hpp) every rank parses the same command line and runs the
+// same command; only rank 0 prints to stdout, shows progress and writes files. At the end the ranks
+// agree on one exit status: a failure every rank saw (a bad option, a missing file) is printed once, by
+// the lowest failing rank, and every rank exits with its status. A rank whose exception the others did
+// not share (they are blocked in a collective it will never join) prints its message and aborts the job.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+/// How long a failing rank waits for the others to reach the exit agreement before it aborts the job.
+/// Ranks that fail on the same input fail at about the same point of the same computation.
+constexpr double kFailureWaitSeconds = 10.0;
+
+/// Runs the command; returns the exit status and, for a failure, the message to print.
+int run(int argc, char** argv, std::string& message) {
   CLI::App app{"ftdla: cross-layer design of fault-tolerant deep-learning accelerators"};
   app.require_subcommand(1);
   ftdla::cli::add_info(app);
@@ -27,17 +45,57 @@ int main(int argc, char** argv) {
   } catch (const ftdla::cli::Interrupted&) {
     return 130;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "ftdla: error: %s\n", e.what());
+    message = std::string("error: ") + e.what();
     return 2;
   } catch (const ftdla::ConfigError& e) {
-    std::fprintf(stderr, "ftdla: error: %s\n", e.what());
+    message = std::string("error: ") + e.what();
     return 2;
   } catch (const ftdla::Error& e) {
-    std::fprintf(stderr, "ftdla: error: %s\n", e.what());
+    message = std::string("error: ") + e.what();
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ftdla: internal error: %s\n", e.what());
+    message = std::string("internal error: ") + e.what();
+    return 3;
+  } catch (...) {
+    message = "internal error: unknown exception";
     return 3;
   }
   return 0;
+}
+
+void print(const std::string& message, int rank) {
+  if (message.empty()) return;
+  if (rank > 0) std::fprintf(stderr, "ftdla: rank %d: %s\n", rank, message.c_str());
+  else std::fprintf(stderr, "ftdla: %s\n", message.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace dist = ftdla::dist;
+  const dist::Session session(&argc, &argv);
+  if (!dist::is_root()) {
+    // Results, tables and help go to stdout once, from rank 0: the other ranks' stdout is discarded.
+    std::fflush(stdout);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      ::dup2(null, STDOUT_FILENO);
+      ::close(null);
+    }
+  }
+  std::string message;
+  const int code = run(argc, argv, message);
+  std::fflush(stdout);
+  if (!dist::active() || dist::size() == 1) {
+    print(message, 0);
+    return code;
+  }
+  const auto vote = dist::agree_exit(code, code == 0 ? -1.0 : kFailureWaitSeconds);
+  if (!vote) {
+    print(message, dist::rank());
+    dist::abort(code);
+  }
+  if (vote->rank == dist::rank()) print(message, vote->rank);
+  return vote->code;
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/fault/checkpoint.hpp"
 
+#include <omp.h>
+
 #include <chrono>
 
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/core/stats.hpp"
 
@@ -60,7 +63,7 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
     if (opt.path.empty()) throw ConfigError("--resume: needs --json FILE holding the campaign to continue");
     nlohmann::json saved;
     try {
-      saved = nlohmann::json::parse(read_file(opt.path));
+      saved = nlohmann::json::parse(dist::read_file_from_root(opt.path));
     } catch (const nlohmann::json::exception& e) {
       throw ImportError(opt.path + ": cannot resume, not a ftdla result file (" + e.what() + ")");
     }
@@ -86,17 +89,24 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
     res.json["trials_requested"] = total;
     res.json["compute_seconds"] = secs;
     res.json.update(summarize(res.counts, secs));
-    if (!opt.path.empty()) write_file_atomic(opt.path, res.json.dump(2) + "\n");
+    // How the run was parallelized; outside "config", so a run may resume with other counts.
+    res.json["ranks"] = dist::size();
+    res.json["threads"] = omp_get_max_threads();
+    if (!opt.path.empty() && dist::is_root()) write_file_atomic(opt.path, res.json.dump(2) + "\n");
   };
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   // Blocks sized to take about checkpoint_seconds, adapted to the measured throughput.
+  // Under MPI (core/dist.hpp) every rank runs the same blocks (the campaign shards each block's trials),
+  // so the stop decision is collective, taken between blocks only (a block cut short on one rank would
+  // not be a prefix of the trials), and the root's block size is everyone's.
+  const bool multi = dist::size() > 1;
   int64_t block = 256;
   while (res.counts.trials < total) {
-    if (opt.stop && opt.stop->load()) break;
+    if (dist::any(opt.stop && opt.stop->load())) break;
     const int64_t lo = res.counts.trials, hi = std::min(total, lo + block);
     const double b0 = elapsed();
-    const CampaignCounts c = camp.run(lo, hi, opt.stop, [&](int64_t d, int64_t) {
+    const CampaignCounts c = camp.run(lo, hi, multi ? nullptr : opt.stop, [&](int64_t d, int64_t) {
       if (opt.progress) opt.progress(lo + d, total);
     });
     res.counts.add(c);
@@ -104,6 +114,7 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
     const double took = elapsed() - b0;
     if (took > 0 && c.trials == hi - lo)
       block = std::clamp<int64_t>(static_cast<int64_t>(static_cast<double>(block) * opt.checkpoint_seconds / took), 64, 1 << 20);
+    dist::broadcast(block);
   }
   write(prior_seconds + elapsed());
   return res;
