@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 
 namespace ftdla::vuln {
@@ -64,11 +65,16 @@ std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenS
   const int64_t images = std::min<int64_t>(opt.images, golden.size());
   std::vector<int64_t> sdc;
   for (size_t si = begin; si < end; ++si) {
-    if (stop && stop->load()) break;
+    // Under MPI every rank must stop at the same stratum (the counts are summed over ranks below).
+    if (dist::any(stop && stop->load())) break;
     const Stratum& st = strata[si];
+    // Each MPI rank runs a contiguous share of the stratum's trials; trial t depends only on (seed, si, t),
+    // so the summed count is the one-process count.
+    const std::pair<int64_t, int64_t> mine = dist::shard(0, st.samples);
+    const int64_t t_begin = mine.first, t_end = mine.second;
     int64_t count = 0;
 #pragma omp parallel for schedule(dynamic, 16) reduction(+ : count)
-    for (int64_t t = 0; t < st.samples; ++t) {
+    for (int64_t t = t_begin; t < t_end; ++t) {
       Rng rng = Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t));
       const int64_t img = static_cast<int64_t>(rng.below(static_cast<uint64_t>(images)));
       FaultSet f;
@@ -89,6 +95,7 @@ std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenS
     }
     sdc.push_back(count);
   }
+  dist::allreduce_sum(sdc.data(), sdc.size());
   return sdc;
 }
 
