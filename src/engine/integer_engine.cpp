@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/engine/integer_engine.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "ftdla/core/bits.hpp"
@@ -16,13 +19,126 @@ using model::Node;
 using quant::QLayer;
 using quant::QOp;
 
-IntegerEngine::IntegerEngine(const quant::QGraph& q) : q_(q), pixels_(q.layers.size(), 0) {
-  for (size_t l = 0; l < q.layers.size(); ++l)
-    if (q.layers[l].op == QOp::Compute)
-      pixels_[l] = model::gemm_dims(q.graph, q.graph.nodes[q.layers[l].node]).m;
+IntegerEngine::IntegerEngine(const quant::QGraph& q) : q_(q), pixels_(q.layers.size(), 0), fast_(q.layers.size()) {
+  for (size_t l = 0; l < q.layers.size(); ++l) {
+    const QLayer& L = q.layers[l];
+    if (L.op != QOp::Compute) continue;
+    const model::GemmDims d = model::gemm_dims(q.graph, q.graph.nodes[L.node]);
+    pixels_[l] = d.m;
+    const quant::Encoding& in = q.enc[L.inputs[0]];
+    // The int8 path needs weights in int8 and input registers in one byte (W, A <= 8).
+    if (q.options.wbits > 8 || in.bits > 8) continue;
+    FastLayer& f = fast_[l];
+    const int64_t rows = d.groups * d.n;
+    f.w = kernels::pack_weights(L.weight.data(), rows, d.k);
+    f.off = in.is_signed ? 128 : 0;
+    f.init.resize(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r)
+      f.init[r] = static_cast<int32_t>(static_cast<uint32_t>(L.bias[r]) -
+                                       static_cast<uint32_t>(in.zero_point + f.off) * static_cast<uint32_t>(f.w.row_sum[r]));
+  }
 }
 
+namespace {
+/// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
+inline int32_t wrap_p(int32_t v, int pbits) {
+  const int sh = 32 - pbits;
+  return static_cast<int32_t>(static_cast<uint32_t>(v) << sh) >> sh;
+}
+}  // namespace
+
 void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const {
+  if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) return accumulate_fast(l, input, acc, false);
+  accumulate_ref(l, input, acc);
+}
+
+void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc,
+                                    bool threaded) const {
+  const QLayer& L = q_.layers[l];
+  const Node& node = q_.graph.nodes[L.node];
+  const model::GemmDims d = model::gemm_dims(q_.graph, node);
+  const FastLayer& f = fast_[l];
+  const kernels::Isa isa = kernels::active_isa();
+  const int pbits = q_.options.accbits;
+  acc.resize(static_cast<size_t>(d.groups * d.n * d.m));
+  thread_local std::vector<uint8_t> packed;
+  thread_local std::vector<int32_t> c;
+  if (node.op == model::OpKind::Gemm) {
+    packed.assign(static_cast<size_t>(f.w.ld), 0);
+    for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(input[k] + f.off);
+    kernels::gemv_u8s8(isa, packed.data(), f.w.ld, f.w.w.data(), f.w.ld, d.n, f.init.data(), acc.data());
+    if (pbits < 32)
+      for (auto& v : acc) v = wrap_p(v, pbits);
+    return;
+  }
+  // Conv: the input as unsigned bytes in a plane padded with the zero point (padding taps hold it), then
+  // per group im2col rows col[k][mp] (contiguous copies for stride 1) interleaved to [k/4][mp][4].
+  const Shape& is = q_.graph.values[L.inputs[0]].shape;
+  const Shape& os = q_.graph.values[node.output].shape;
+  const model::Window& win = node.window;
+  const int64_t cg = node.weight.shape[1], kh = win.kernel_h, kw = win.kernel_w;
+  const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2];
+  const int64_t pt = win.pads[0], pl = win.pads[1], ph = h + pt + win.pads[2], pw = wd + pl + win.pads[3];
+  const int64_t mp = kernels::round_up(d.m, kernels::kMAlign), kq = (d.k + 3) / 4;
+  const uint8_t pad = static_cast<uint8_t>(q_.enc[L.inputs[0]].zero_point + f.off);
+  thread_local std::vector<uint8_t> plane, col;
+  const int64_t channels = is[0];
+  plane.resize(static_cast<size_t>(channels * ph * pw));
+  if (pt || pl || win.pads[2] || win.pads[3]) std::fill(plane.begin(), plane.end(), pad);
+  for (int64_t ch = 0; ch < channels; ++ch)
+    for (int64_t y = 0; y < h; ++y) {
+      const int32_t* src = input.data() + (ch * h + y) * wd;
+      uint8_t* dst = plane.data() + (ch * ph + y + pt) * pw + pl;
+      for (int64_t x = 0; x < wd; ++x) dst[x] = static_cast<uint8_t>(src[x] + f.off);
+    }
+  packed.resize(static_cast<size_t>(kq * mp * 4));
+  col.resize(static_cast<size_t>(4 * kq * mp));
+  c.resize(static_cast<size_t>(d.n * mp));
+  for (int64_t g = 0; g < d.groups; ++g) {
+    for (int64_t k = 0; k < 4 * kq; ++k) {
+      uint8_t* row = col.data() + k * mp;
+      if (k >= d.k) {
+        std::fill(row, row + mp, uint8_t{0});  // zero weights pad k; any value would do
+        continue;
+      }
+      const int64_t ci = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
+      const uint8_t* base = plane.data() + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+      for (int64_t y = 0; y < oh; ++y) {
+        const uint8_t* src = base + y * win.stride_h * pw;
+        uint8_t* dst = row + y * ow;
+        if (win.stride_w == 1)
+          std::memcpy(dst, src, static_cast<size_t>(ow));
+        else
+          for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * win.stride_w];
+      }
+      std::fill(row + d.m, row + mp, uint8_t{0});
+    }
+    kernels::interleave4(col.data(), mp, kq, packed.data());
+    const int8_t* w = f.w.w.data() + g * d.n * f.w.ld;
+    const int32_t* init = f.init.data() + g * d.n;
+    // Threads split the output channels (batch 1 on large layers); blocks of 6 rows match the kernel.
+    const int64_t blocks = (d.n + 5) / 6;
+    // (thread_local buffers are named through plain pointers: inside the region each thread would see its own.)
+    const bool par = threaded && blocks > 1 && d.n * d.k * d.m >= (int64_t{1} << 18);
+    const uint8_t* a = packed.data();
+    int32_t* cbuf = c.data();
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
+      kernels::gemm_u8s8(isa, a, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, cbuf + j0 * mp, mp);
+    }
+    for (int64_t j = 0; j < d.n; ++j) {
+      const int32_t* src = c.data() + j * mp;
+      int32_t* out = acc.data() + (g * d.n + j) * d.m;
+      if (pbits < 32)
+        for (int64_t m = 0; m < d.m; ++m) out[m] = wrap_p(src[m], pbits);
+      else
+        std::copy(src, src + d.m, out);
+    }
+  }
+}
+
+void IntegerEngine::accumulate_ref(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const {
   const QLayer& L = q_.layers[l];
   const Node& node = q_.graph.nodes[L.node];
   const model::GemmDims d = model::gemm_dims(q_.graph, node);
@@ -75,6 +191,18 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
 }
 
 void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
+  const kernels::Isa isa = kernels::active_isa();
+  if (isa == kernels::Isa::Scalar) return requantize_all_ref(l, acc, out);
+  const QLayer& L = q_.layers[l];
+  const int64_t m = pixels_[l];
+  const int64_t channels = static_cast<int64_t>(acc.size()) / m;
+  const int32_t zp = q_.enc[L.output].zero_point;
+  out.resize(acc.size());
+  for (int64_t c = 0; c < channels; ++c)
+    kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, out.data() + c * m);
+}
+
+void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
   const QLayer& L = q_.layers[l];
   const int64_t m = pixels_[l];
   const int64_t channels = static_cast<int64_t>(acc.size()) / m;
@@ -89,7 +217,9 @@ void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, st
   }
 }
 
-void IntegerEngine::run_layer(size_t l, Trace& t) const {
+void IntegerEngine::run_layer(size_t l, Trace& t) const { run_layer_impl(l, t, false); }
+
+void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
   const QLayer& L = q_.layers[l];
   const std::vector<int32_t>& in = t.values[L.inputs[0]];
   std::vector<int32_t>& out = t.values[L.output];
@@ -97,7 +227,10 @@ void IntegerEngine::run_layer(size_t l, Trace& t) const {
   const Shape& os = q_.graph.values[L.output].shape;
   switch (L.op) {
     case QOp::Compute:
-      accumulate(l, in, t.acc[l]);
+      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar)
+        accumulate_fast(l, in, t.acc[l], threaded);
+      else
+        accumulate_ref(l, in, t.acc[l]);
       requantize_all(l, t.acc[l], out);
       return;
     case QOp::Clamp:
@@ -109,6 +242,9 @@ void IntegerEngine::run_layer(size_t l, Trace& t) const {
       return;
     case QOp::MaxPool:
     case QOp::AvgPool:
+      out.resize(static_cast<size_t>(numel(os)));
+      pool_layer(l, in, out);
+      return;
     case QOp::GlobalAvgPool:
       out.resize(static_cast<size_t>(numel(os)));
       for (int64_t o = 0; o < numel(os); ++o) out[o] = pool_one(l, in, o);
@@ -132,6 +268,42 @@ int32_t IntegerEngine::add_one(size_t l, int32_t a, int32_t b) const {
   const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) +
                     q_.enc[L.output].zero_point;
   return static_cast<int32_t>(std::clamp<int64_t>(r, L.act_min, L.act_max));
+}
+
+void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const {
+  // Windows entirely inside the image take a direct loop (same arithmetic as pool_one: max, or the
+  // rounded mean of (q - zp) over kh*kw taps); border windows go through pool_one.
+  const QLayer& L = q_.layers[l];
+  const Shape& is = q_.graph.values[L.inputs[0]].shape;
+  const Shape& os = q_.graph.values[L.output].shape;
+  const model::Window& w = q_.graph.nodes[L.node].window;
+  const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+  const bool is_max = L.op == QOp::MaxPool;
+  const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2], taps = w.kernel_h * w.kernel_w;
+  for (int64_t c = 0; c < os[0]; ++c) {
+    const int32_t* plane = in.data() + c * h * wd;
+    for (int64_t y = 0; y < oh; ++y) {
+      const int64_t y0 = y * w.stride_h - w.pads[0];
+      const bool y_in = y0 >= 0 && y0 + (w.kernel_h - 1) * w.dilation_h < h;
+      for (int64_t x = 0; x < ow; ++x) {
+        const int64_t o = (c * oh + y) * ow + x;
+        const int64_t x0 = x * w.stride_w - w.pads[1];
+        if (!y_in || x0 < 0 || x0 + (w.kernel_w - 1) * w.dilation_w >= wd) {
+          out[o] = pool_one(l, in, o);
+          continue;
+        }
+        int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
+        for (int64_t r = 0; r < w.kernel_h; ++r) {
+          const int32_t* row = plane + (y0 + r * w.dilation_h) * wd + x0;
+          for (int64_t s = 0; s < w.kernel_w; ++s) {
+            const int64_t v = row[s * w.dilation_w];
+            acc = is_max ? std::max(acc, v) : acc + (v - zp);
+          }
+        }
+        out[o] = static_cast<int32_t>(is_max ? acc : quant::rounding_divide(acc, taps) + zp);
+      }
+    }
+  }
 }
 
 int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_t o) const {
@@ -168,6 +340,19 @@ void IntegerEngine::run(const float* image, Trace& t) const {
   t.acc.resize(q_.layers.size());
   t.values[q_.input] = q_.quantize_input(image);
   run_layers(0, t);
+}
+
+void IntegerEngine::run_batch(const float* const* images, Trace* traces, size_t n) const {
+  if (n == 1 && !omp_in_parallel()) {
+    Trace& t = traces[0];
+    t.values.resize(q_.graph.values.size());
+    t.acc.resize(q_.layers.size());
+    t.values[q_.input] = q_.quantize_input(images[0]);
+    for (size_t l = 0; l < q_.layers.size(); ++l) run_layer_impl(l, t, true);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t i = 0; i < n; ++i) run(images[i], traces[i]);
 }
 
 int IntegerEngine::predict(const Trace& t) const {

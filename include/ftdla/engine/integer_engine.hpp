@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ftdla/data/dataset.hpp"
+#include "ftdla/engine/kernels.hpp"
 #include "ftdla/quant/qgraph.hpp"
 
 namespace ftdla::engine {
@@ -25,17 +26,26 @@ class IntegerEngine {
 
   /// Quantize `image` and run every layer.
   void run(const float* image, Trace& t) const;
+  /// Run `n` images (traces[i] for images[i]). Threads cover the batch; a batch of one is parallelized
+  /// inside its larger layers. Bit-identical to run() on each image.
+  void run_batch(const float* const* images, Trace* traces, size_t n) const;
   /// Re-run layers [from, end) from the values already in `t` (used after overriding registers).
   void run_layers(size_t from, Trace& t) const;
   /// Run one layer: compute layers fill t.acc[l] then t.values[output].
   void run_layer(size_t l, Trace& t) const;
 
   /// Compute layer l's accumulators (bias + sum of (x - zp) * w, wrapped to P bits) from its input.
+  /// Uses the int8 kernels (kernels.hpp) when W, A <= 8 and the active ISA is not scalar; else the reference.
   void accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const;
+  /// The reference: today's scalar loops (uint32 products, im2col), any W, A <= 16.
+  void accumulate_ref(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const;
+  /// True when compute layer l runs on the int8 kernels.
+  bool fast_layer(size_t l) const { return l < fast_.size() && !fast_[l].init.empty(); }
   /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
   int32_t requantize(size_t l, int64_t channel, int32_t acc) const;
-  /// Requantize all accumulators of compute layer l into `out`.
+  /// Requantize all accumulators of compute layer l into `out` (vectorized unless the ISA is scalar).
   void requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
+  void requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
 
   /// One output of an Add layer from its two input register values.
   int32_t add_one(size_t l, int32_t a, int32_t b) const;
@@ -48,8 +58,20 @@ class IntegerEngine {
   int64_t pixels(size_t l) const { return pixels_[l]; }
 
  private:
+  /// Per compute layer on the int8 path: packed weights and init[oc] = bias - (zp + off) * sum_k w (mod 2^32),
+  /// where activations enter the kernels as unsigned bytes x + off.
+  struct FastLayer {
+    kernels::PackedWeights w;
+    std::vector<int32_t> init;
+    int32_t off = 0;
+  };
+  void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
+  void run_layer_impl(size_t l, Trace& t, bool threaded) const;
+  void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
+
   const quant::QGraph& q_;
   std::vector<int64_t> pixels_;
+  std::vector<FastLayer> fast_;
 };
 
 /// Accuracy of a classifier over a dataset.

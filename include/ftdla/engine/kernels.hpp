@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// Fast int8 kernels of the integer engine, on the CPU's integer dot-product instructions, chosen at run
+// time: AVX-512 VNNI (vpdpbusd zmm), AVX-VNNI (vpdpbusd ymm), AVX2 (vpmaddwd on int16, exact), or scalar.
+//
+// Exactness. An operand pair is an unsigned byte xu = x + off (off = 128 for a signed A-bit register,
+// 0 for an unsigned one) and a signed weight byte w, both exact for A, W <= 8. Every instruction used
+// sums at most four u8*s8 products (|sum| < 2^17) into 32-bit lanes with wrapping adds, so each lane
+// holds the exact sum mod 2^32. Then
+//   sum (x - zp) * w  =  sum xu * w  -  (zp + off) * sum w        (mod 2^32),
+// and since the accumulator has P <= 32 bits, wrapping the exact sum mod 2^P once at the end equals
+// wrapping after every MAC. The saturating vpmaddubsw / vpdpbusds are never used.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ftdla/quant/fixed_point.hpp"
+
+namespace ftdla::engine::kernels {
+
+enum class Isa { Scalar, Avx2, AvxVnni, Avx512Vnni };
+
+const char* isa_name(Isa isa);
+/// The best ISA this CPU supports.
+Isa best_isa();
+/// The ISA the engine uses: best_isa(), unless overridden by set_isa() or the FTDLA_ISA environment
+/// variable (scalar|avx2|avxvnni|avx512vnni; for tests and benchmarks). Requests above best_isa() fall back.
+Isa active_isa();
+void set_isa(Isa isa);
+/// Every ISA this CPU can run (Scalar first).
+std::vector<Isa> supported_isas();
+
+/// Weights of one compute layer, [rows][ld] signed bytes, each row zero-padded to ld (a multiple of 64).
+struct PackedWeights {
+  int64_t rows = 0, k = 0, ld = 0;
+  std::vector<int8_t> w;
+  std::vector<int32_t> row_sum;  ///< sum over k of each row (for the zero-point correction)
+};
+/// Pack int32 weights [rows][k] whose values fit int8.
+PackedWeights pack_weights(const int32_t* w, int64_t rows, int64_t k);
+
+/// Rows of the packed activation layout handled per kernel call are padded to this many columns.
+constexpr int64_t kMAlign = 16;
+inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+/// Interleave rows col[k][mp] (k < 4*kq) into the packed layout [kq][mp][4] that gemm_u8s8 reads.
+void interleave4(const uint8_t* col, int64_t mp, int64_t kq, uint8_t* packed);
+
+/// C[j][m] = init[j] + sum_{k < 4*kq} W[j][k] * A(k, m)  (mod 2^32), for j < n, m < mp.
+/// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together); mp is a multiple
+/// of kMAlign; W rows are `ldw` bytes apart, k >= the true K padded with zero weights.
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n,
+               const int32_t* init, int32_t* c, int64_t ldc);
+
+/// out[j] = init[j] + sum_{k < kp} W[j][k] * x[k]  (mod 2^32), j < n; kp a multiple of 64, x zero-padded.
+void gemv_u8s8(Isa isa, const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
+               int32_t* out);
+
+/// out[i] = clamp(multiply_by_quantized_multiplier(acc[i], qm) + zp, lo, hi) for i < n: the engine's
+/// requantization of one output channel, bit-identical to quant::multiply_by_quantized_multiplier.
+void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
+                    int32_t hi, int32_t* out);
+
+}  // namespace ftdla::engine::kernels

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/engine/kernels.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "ftdla/core/error.hpp"
+
+namespace ftdla::engine::kernels {
+
+// ---- AVX-512 VNNI: 16 int32 lanes, vpdpbusd zmm ------------------------------------------------------
+namespace avx512vnni {
+#define FTDLA_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
+using Vec = __m512i;
+constexpr int kLanes = 16;
+FTDLA_INLINE Vec zero() { return _mm512_setzero_si512(); }
+FTDLA_INLINE Vec set1(int32_t v) { return _mm512_set1_epi32(v); }
+FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm512_loadu_si512(p); }
+FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm512_dpbusd_epi32(acc, a, b); }
+FTDLA_INLINE void store(int32_t* p, Vec v) { _mm512_storeu_si512(p, v); }
+FTDLA_INLINE int32_t hsum(Vec v) { return _mm512_reduce_add_epi32(v); }
+#include "kernels_body.inc"
+#undef FTDLA_INLINE
+#undef FTDLA_TARGET
+}  // namespace avx512vnni
+
+// ---- AVX-VNNI: 8 int32 lanes, VEX vpdpbusd ymm -------------------------------------------------------
+namespace avxvnni {
+#define FTDLA_TARGET __attribute__((target("avx2,avxvnni")))
+#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
+using Vec = __m256i;
+constexpr int kLanes = 8;
+FTDLA_INLINE Vec zero() { return _mm256_setzero_si256(); }
+FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
+FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm256_dpbusd_avx_epi32(acc, a, b); }
+FTDLA_INLINE void store(int32_t* p, Vec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+FTDLA_INLINE int32_t hsum(Vec v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+#include "kernels_body.inc"
+#undef FTDLA_INLINE
+#undef FTDLA_TARGET
+}  // namespace avxvnni
+
+// ---- AVX2: 8 int32 lanes; u8 and s8 widened to int16, vpmaddwd sums exact pairs -------------------------
+namespace avx2 {
+#define FTDLA_TARGET __attribute__((target("avx2")))
+#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
+using Vec = __m256i;
+constexpr int kLanes = 8;
+FTDLA_INLINE Vec zero() { return _mm256_setzero_si256(); }
+FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
+FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+// Lane i of the result gets column i's 4-product dot, but in the order [0,1,4,5,2,3,6,7] that
+// vphaddd leaves; store() undoes it (and hsum does not care).
+FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) {
+  const __m256i a_lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(a));
+  const __m256i a_hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(a, 1));
+  const __m256i b_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(b));
+  const __m256i b_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(b, 1));
+  const __m256i p_lo = _mm256_madd_epi16(a_lo, b_lo);  // pairs of u8*s8 products: |.| < 2^16, exact
+  const __m256i p_hi = _mm256_madd_epi16(a_hi, b_hi);
+  return _mm256_add_epi32(acc, _mm256_hadd_epi32(p_lo, p_hi));
+}
+FTDLA_INLINE void store(int32_t* p, Vec v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(v, 0xD8));
+}
+FTDLA_INLINE int32_t hsum(Vec v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+#include "kernels_body.inc"
+#undef FTDLA_INLINE
+#undef FTDLA_TARGET
+}  // namespace avx2
+
+// ---- Scalar: the same packed layouts, one product at a time (modular uint32 arithmetic) -----------------
+namespace scalar {
+void gemm(const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
+          int32_t* c, int64_t ldc) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t m = 0; m < mp; ++m) {
+      uint32_t s = static_cast<uint32_t>(init[j]);
+      for (int64_t k = 0; k < 4 * kq; ++k)
+        s += static_cast<uint32_t>(a[((k / 4) * mp + m) * 4 + k % 4]) * static_cast<uint32_t>(w[j * ldw + k]);
+      c[j * ldc + m] = static_cast<int32_t>(s);
+    }
+}
+void gemv(const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init, int32_t* out) {
+  for (int64_t j = 0; j < n; ++j) {
+    uint32_t s = static_cast<uint32_t>(init[j]);
+    for (int64_t k = 0; k < kp; ++k) s += static_cast<uint32_t>(x[k]) * static_cast<uint32_t>(w[j * ldw + k]);
+    out[j] = static_cast<int32_t>(s);
+  }
+}
+}  // namespace scalar
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::AvxVnni: return "avxvnni";
+    case Isa::Avx512Vnni: return "avx512vnni";
+  }
+  return "?";
+}
+
+Isa best_isa() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    return Isa::Avx512Vnni;
+  if (__builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) return Isa::AvxVnni;
+  if (__builtin_cpu_supports("avx2")) return Isa::Avx2;
+  return Isa::Scalar;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> r{Isa::Scalar};
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) r.push_back(Isa::Avx2);
+  if (__builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) r.push_back(Isa::AvxVnni);
+  if (best_isa() == Isa::Avx512Vnni) r.push_back(Isa::Avx512Vnni);
+  return r;
+}
+
+namespace {
+Isa initial_isa() {
+  const Isa best = best_isa();
+  const char* env = std::getenv("FTDLA_ISA");
+  if (!env || !*env) return best;
+  for (Isa i : supported_isas())
+    if (std::string(env) == isa_name(i)) return i;
+  return best;  // unknown or unsupported request: the best this CPU has
+}
+std::atomic<Isa>& isa_slot() {
+  static std::atomic<Isa> slot{initial_isa()};
+  return slot;
+}
+}  // namespace
+
+Isa active_isa() { return isa_slot().load(std::memory_order_relaxed); }
+
+void set_isa(Isa isa) {
+  for (Isa i : supported_isas())
+    if (i == isa) {
+      isa_slot().store(isa);
+      return;
+    }
+  throw ConfigError(std::string("ISA ") + isa_name(isa) + " is not supported by this CPU");
+}
+
+PackedWeights pack_weights(const int32_t* w, int64_t rows, int64_t k) {
+  PackedWeights p;
+  p.rows = rows;
+  p.k = k;
+  p.ld = round_up(std::max<int64_t>(k, 1), 64);
+  p.w.assign(static_cast<size_t>(rows * p.ld), 0);
+  p.row_sum.assign(static_cast<size_t>(rows), 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t s = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      const int32_t v = w[r * k + i];
+      if (v < -128 || v > 127) throw InternalError("pack_weights: weight does not fit int8");
+      p.w[r * p.ld + i] = static_cast<int8_t>(v);
+      s += v;
+    }
+    p.row_sum[r] = s;
+  }
+  return p;
+}
+
+void interleave4(const uint8_t* col, int64_t mp, int64_t kq, uint8_t* packed) {
+  // SSE2 byte/word unpacks: 16 columns of 4 rows -> 64 bytes, (m, k0..k3) per 4 bytes.
+  for (int64_t q = 0; q < kq; ++q) {
+    const uint8_t* r0 = col + (4 * q) * mp;
+    uint8_t* dst = packed + q * mp * 4;
+    for (int64_t m = 0; m < mp; m += 16) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + m));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + mp + m));
+      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + 2 * mp + m));
+      const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + 3 * mp + m));
+      const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+      const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+      __m128i* out = reinterpret_cast<__m128i*>(dst + m * 4);
+      _mm_storeu_si128(out + 0, _mm_unpacklo_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+      _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+    }
+  }
+}
+
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n,
+               const int32_t* init, int32_t* c, int64_t ldc) {
+  switch (isa) {
+    case Isa::Avx512Vnni: return avx512vnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+    case Isa::AvxVnni: return avxvnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+    case Isa::Avx2: return avx2::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+    case Isa::Scalar: return scalar::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+  }
+}
+
+void gemv_u8s8(Isa isa, const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
+               int32_t* out) {
+  switch (isa) {
+    case Isa::Avx512Vnni: return avx512vnni::gemv(x, kp, w, ldw, n, init, out);
+    case Isa::AvxVnni: return avxvnni::gemv(x, kp, w, ldw, n, init, out);
+    case Isa::Avx2: return avx2::gemv(x, kp, w, ldw, n, init, out);
+    case Isa::Scalar: return scalar::gemv(x, kp, w, ldw, n, init, out);
+  }
+}
+
+namespace {
+__attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
+                                                         int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
+  // Clamping r to [lo - zp, hi - zp] and adding zp equals clamping r + zp to [lo, hi] without int32 overflow.
+  const __m256i vlo = _mm256_set1_epi32(lo - zp), vhi = _mm256_set1_epi32(hi - zp), vzp = _mm256_set1_epi32(zp);
+  const int left = qm.shift > 0 ? qm.shift : 0, right = qm.shift > 0 ? 0 : -qm.shift;
+  const __m256i sat_hi = _mm256_set1_epi32(INT32_MAX >> left), sat_lo = _mm256_set1_epi32(INT32_MIN >> left);
+  const __m256i vmax = _mm256_set1_epi32(INT32_MAX), vmin = _mm256_set1_epi32(INT32_MIN);
+  const __m128i lsh = _mm_cvtsi32_si128(left), rsh = _mm_cvtsi32_si128(right);
+  const __m256i mult = _mm256_set1_epi32(qm.multiplier);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i nudge_pos = _mm256_set1_epi64x(int64_t{1} << 30), nudge_neg = _mm256_set1_epi64x(1 - (int64_t{1} << 30));
+  const __m256i trunc_fix = _mm256_set1_epi64x((int64_t{1} << 31) - 1);
+  const int32_t mask_s = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const __m256i mask = _mm256_set1_epi32(mask_s), half = _mm256_set1_epi32(mask_s >> 1);
+  // SRDHM on the 64-bit products of one parity: (p + nudge) / 2^31 truncated toward zero; bits 31..62
+  // (all the int32 result has) are the same for a logical and an arithmetic shift.
+  auto high_mul = [&](__m256i p) {
+    const __m256i t = _mm256_add_epi64(p, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, p)));
+    const __m256i tf = _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpgt_epi64(zero, t), trunc_fix));
+    return _mm256_srli_epi64(tf, 31);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+    if (left > 0) {
+      const __m256i over = _mm256_cmpgt_epi32(x, sat_hi), under = _mm256_cmpgt_epi32(sat_lo, x);
+      x = _mm256_sll_epi32(x, lsh);
+      x = _mm256_blendv_epi8(x, vmax, over);
+      x = _mm256_blendv_epi8(x, vmin, under);
+    }
+    const __m256i q_even = high_mul(_mm256_mul_epi32(x, mult));
+    const __m256i q_odd = high_mul(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mult));
+    __m256i r = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
+    // RoundingDivideByPOT: (r >> e) + (remainder > (mask >> 1) + (r < 0)).
+    const __m256i rem = _mm256_and_si256(r, mask);
+    const __m256i thr = _mm256_sub_epi32(half, _mm256_cmpgt_epi32(zero, r));
+    r = _mm256_sub_epi32(_mm256_sra_epi32(r, rsh), _mm256_cmpgt_epi32(rem, thr));
+    r = _mm256_min_epi32(_mm256_max_epi32(r, vlo), vhi);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_add_epi32(r, vzp));
+  }
+  for (; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
+    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+}  // namespace
+
+void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
+                    int32_t hi, int32_t* out) {
+  if (isa != Isa::Scalar) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
+    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
+}  // namespace ftdla::engine::kernels

@@ -1,0 +1,185 @@
+// Differential test of the int8 kernels against the reference scalar engine (accumulate_ref,
+// requantize_all_ref): random single-layer graphs over shapes, groups (incl. depthwise), strides,
+// dilations, padding, zero points, W and A from 2 to 8, P from 8 to 32, and every ISA this CPU has.
+#include "ftdla/engine/kernels.hpp"
+
+#include <gtest/gtest.h>
+
+#include <climits>
+
+#include "ftdla/core/bits.hpp"
+#include "ftdla/core/rng.hpp"
+#include "ftdla/engine/integer_engine.hpp"
+
+namespace ftdla::engine {
+namespace {
+
+int64_t uniform_int(Rng& r, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(r.below(static_cast<uint64_t>(hi - lo + 1))); }
+
+/// A one-layer integer graph (Conv or Gemm) with random geometry, weights, bias, zero point and requantization.
+quant::QGraph random_layer(Rng& r, bool gemm) {
+  quant::QGraph q;
+  q.options.wbits = static_cast<int>(uniform_int(r, 2, 8));
+  q.options.abits = static_cast<int>(uniform_int(r, 2, 8));
+  q.options.accbits = static_cast<int>(uniform_int(r, 8, 32));
+  model::Graph& g = q.graph;
+  model::Node node;
+  node.name = "layer";
+  node.inputs = {0};
+  node.output = 1;
+  Shape in_shape, out_shape;
+  if (gemm) {
+    node.op = model::OpKind::Gemm;
+    const int64_t k = uniform_int(r, 1, 300), n = uniform_int(r, 1, 40);
+    node.weight = Tensor<float>({n, k});
+    in_shape = {k};
+    out_shape = {n};
+  } else {
+    node.op = model::OpKind::Conv;
+    const int64_t groups_kind = uniform_int(r, 0, 3);
+    const int64_t cg = groups_kind == 3 ? 1 : uniform_int(r, 1, 6);
+    node.groups = groups_kind == 0 ? 1 : groups_kind == 3 ? uniform_int(r, 1, 8) : uniform_int(r, 2, 3);
+    const int64_t n_per_group = groups_kind == 3 ? 1 : uniform_int(r, 1, 14);
+    model::Window& w = node.window;
+    w.kernel_h = uniform_int(r, 1, 5);
+    w.kernel_w = uniform_int(r, 1, 5);
+    w.stride_h = uniform_int(r, 1, 3);
+    w.stride_w = uniform_int(r, 1, 3);
+    w.dilation_h = uniform_int(r, 1, 2);
+    w.dilation_w = uniform_int(r, 1, 2);
+    for (auto& p : w.pads) p = uniform_int(r, 0, 2);
+    const int64_t h = uniform_int(r, 1, 14), wd = uniform_int(r, 1, 14);
+    const int64_t oh = model::window_out_extent(h, w.kernel_h, w.stride_h, w.dilation_h, w.pads[0], w.pads[2], false);
+    const int64_t ow = model::window_out_extent(wd, w.kernel_w, w.stride_w, w.dilation_w, w.pads[1], w.pads[3], false);
+    if (oh < 1 || ow < 1) return random_layer(r, gemm);
+    node.weight = Tensor<float>({node.groups * n_per_group, cg, w.kernel_h, w.kernel_w});
+    in_shape = {node.groups * cg, h, wd};
+    out_shape = {node.groups * n_per_group, oh, ow};
+  }
+  g.values = {{"x", in_shape}, {"y", out_shape}};
+  g.input = 0;
+  g.output = 1;
+  q.input = 0;
+  q.output = 1;
+  const int64_t rows = node.weight.shape[0], k = numel(node.weight.shape) / rows;
+  g.nodes.push_back(node);
+
+  quant::Encoding in;
+  in.bits = q.options.abits;
+  in.is_signed = r.below(2) == 1;
+  if (in.is_signed) {
+    in.qmin = -(1 << (in.bits - 1));
+    in.qmax = (1 << (in.bits - 1)) - 1;
+    in.zero_point = static_cast<int32_t>(uniform_int(r, in.qmin, in.qmax));
+  } else {
+    in.qmin = 0;
+    in.qmax = (1 << in.bits) - 1;
+  }
+  quant::Encoding out;
+  out.bits = q.options.abits;
+  out.is_signed = r.below(2) == 1;
+  out.zero_point = out.is_signed ? static_cast<int32_t>(uniform_int(r, -20, 20)) : 0;
+  q.enc = {in, out};
+
+  quant::QLayer L;
+  L.name = "layer";
+  L.node = 0;
+  L.inputs = {0};
+  L.output = 1;
+  const int32_t wmax = (1 << (q.options.wbits - 1)) - 1;
+  L.weight.resize(static_cast<size_t>(rows * k));
+  for (auto& v : L.weight) v = static_cast<int32_t>(uniform_int(r, -wmax, wmax));
+  for (int64_t i = 0; i < rows; ++i) {
+    // Biases over the whole int32 range half the time: the P-bit wrap is exercised constantly.
+    L.bias.push_back(static_cast<int32_t>(r.below(2) ? uniform_int(r, INT32_MIN, INT32_MAX) : uniform_int(r, -5000, 5000)));
+    L.requant.push_back(quant::quantize_multiplier(std::exp(uniform_int(r, -200, 30) / 10.0)));
+  }
+  L.act_min = out.is_signed ? -(1 << (out.bits - 1)) : 0;
+  L.act_max = out.is_signed ? (1 << (out.bits - 1)) - 1 : (1 << out.bits) - 1;
+  q.layers.push_back(L);
+  return q;
+}
+
+/// Run `cases` random layers; every ISA's accumulators and requantized outputs must equal the reference.
+void differential(int64_t cases, uint64_t seed) {
+  const std::vector<kernels::Isa> isas = kernels::supported_isas();
+  const kernels::Isa saved = kernels::active_isa();
+  int64_t compared = 0;
+  for (int64_t c = 0; c < cases; ++c) {
+    Rng r = Rng::derive(seed, static_cast<uint64_t>(c));
+    const quant::QGraph q = random_layer(r, r.below(5) == 0);
+    const IntegerEngine e(q);
+    ASSERT_TRUE(e.fast_layer(0));
+    const quant::Encoding& in = q.enc[0];
+    std::vector<int32_t> input(static_cast<size_t>(numel(q.graph.values[0].shape)));
+    const bool extremes = r.below(4) == 0;  // all-min / all-max operands: largest sums
+    for (auto& v : input) v = static_cast<int32_t>(extremes ? (r.below(2) ? in.qmin : in.qmax) : uniform_int(r, in.qmin, in.qmax));
+    std::vector<int32_t> acc_ref, out_ref, acc, out;
+    e.accumulate_ref(0, input, acc_ref);
+    e.requantize_all_ref(0, acc_ref, out_ref);
+    for (kernels::Isa isa : isas) {
+      if (isa == kernels::Isa::Scalar) continue;
+      kernels::set_isa(isa);
+      e.accumulate(0, input, acc);
+      ASSERT_EQ(acc, acc_ref) << "case " << c << " isa " << kernels::isa_name(isa) << " W" << q.options.wbits << " A"
+                              << q.options.abits << " P" << q.options.accbits;
+      e.requantize_all(0, acc, out);
+      ASSERT_EQ(out, out_ref) << "case " << c << " isa " << kernels::isa_name(isa);
+      ++compared;
+    }
+  }
+  kernels::set_isa(saved);
+  if (isas.size() > 1) {
+    EXPECT_GE(compared, cases);
+  }
+}
+
+TEST(Kernels, DifferentialAgainstReference) { differential(100000, 20261201); }
+
+TEST(Kernels, RequantizeRowMatchesScalarAtExtremes) {
+  // Accumulators at and near the int32 limits, every shift from -31 to +30 (saturating left shifts).
+  std::vector<int32_t> acc = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX, 1 << 30, -(1 << 30), 12345, -12345,
+                              (1 << 16) + 1, -(1 << 16) - 1, 3, -3, 5, -5};
+  Rng r(7);
+  for (int i = 0; i < 4000; ++i) acc.push_back(static_cast<int32_t>(r()));
+  for (int shift = -31; shift <= 30; ++shift)
+    for (int32_t mult : {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 0}) {
+      const quant::QuantizedMultiplier qm{mult, shift};
+      std::vector<int32_t> fast(acc.size()), ref(acc.size());
+      kernels::requantize_row(kernels::Isa::Scalar, acc.data(), static_cast<int64_t>(acc.size()), qm, -7, -128, 127, ref.data());
+      for (kernels::Isa isa : kernels::supported_isas()) {
+        kernels::requantize_row(isa, acc.data(), static_cast<int64_t>(acc.size()), qm, -7, -128, 127, fast.data());
+        ASSERT_EQ(fast, ref) << "shift " << shift << " mult " << mult << " isa " << kernels::isa_name(isa);
+      }
+      // Unclamped: the raw rounding result must match too.
+      kernels::requantize_row(kernels::Isa::Scalar, acc.data(), static_cast<int64_t>(acc.size()), qm, 0, INT32_MIN, INT32_MAX, ref.data());
+      for (kernels::Isa isa : kernels::supported_isas()) {
+        kernels::requantize_row(isa, acc.data(), static_cast<int64_t>(acc.size()), qm, 0, INT32_MIN, INT32_MAX, fast.data());
+        ASSERT_EQ(fast, ref) << "unclamped shift " << shift << " mult " << mult << " isa " << kernels::isa_name(isa);
+      }
+    }
+}
+
+TEST(Kernels, ScalarRowMatchesMultiplyByQuantizedMultiplier) {
+  Rng r(11);
+  for (int i = 0; i < 20000; ++i) {
+    const int32_t a = static_cast<int32_t>(r());
+    const quant::QuantizedMultiplier qm = quant::quantize_multiplier(std::exp(uniform_int(r, -200, 30) / 10.0));
+    int32_t out = 0;
+    kernels::requantize_row(kernels::Isa::Scalar, &a, 1, qm, 3, -100, 100, &out);
+    const int64_t want = std::clamp<int64_t>(int64_t{quant::multiply_by_quantized_multiplier(a, qm)} + 3, -100, 100);
+    ASSERT_EQ(out, want);
+  }
+}
+
+TEST(Kernels, IsaSelectionFallsBackAndRejectsUnsupported) {
+  EXPECT_EQ(kernels::supported_isas().front(), kernels::Isa::Scalar);
+  EXPECT_EQ(kernels::supported_isas().back(), kernels::best_isa());
+  const kernels::Isa saved = kernels::active_isa();
+  kernels::set_isa(kernels::Isa::Scalar);
+  EXPECT_EQ(kernels::active_isa(), kernels::Isa::Scalar);
+  kernels::set_isa(saved);
+}
+
+}  // namespace
+}  // namespace ftdla::engine
