@@ -72,7 +72,7 @@ void BM_InjectFast(benchmark::State& state, int threads) {
 #pragma omp parallel for schedule(dynamic, 4) reduction(+ : batch_sdc, batch_masked)
     for (int64_t i = 0; i < kBatch; ++i) {
       const Trial& t = s.trials[(next + i) % kPool];
-      const ftdla::fault::InjectionResult r = s.inj.run(s.golden.traces[t.image], t.faults);
+      const ftdla::fault::InjectionResult r = s.inj.run(s.golden.trace(t.image), t.faults);
       batch_sdc += r.top1 != s.golden.top1[t.image];
       batch_masked += !r.output_changed;
     }
@@ -107,7 +107,7 @@ void BM_InjectReference(benchmark::State& state) {
   int64_t i = 0;
   for (auto _ : state) {
     const Trial& t = s.trials[i % kPool];
-    benchmark::DoNotOptimize(s.inj.run_reference(s.golden.traces[t.image], t.faults));
+    benchmark::DoNotOptimize(s.inj.run_reference(s.golden.trace(t.image), t.faults));
     ++i;
   }
   state.SetItemsProcessed(i);

@@ -3,8 +3,10 @@
 
 #include <omp.h>
 
+#include <cstring>
 #include <sstream>
 
+#include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 
 namespace ftdla::fault {
@@ -39,17 +41,103 @@ void CampaignCounts::add(const CampaignCounts& o) {
   faults += o.faults;
 }
 
-GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, int64_t images) {
+GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, int64_t images, int64_t max_memory_bytes)
+    : e_(e), ds_(ds) {
   const int64_t n = std::min(images, ds.count());
   if (n < 1) throw ValidationError("golden set: the dataset has no images");
-  traces.resize(static_cast<size_t>(n));
+  if (max_memory_bytes < 1) throw ConfigError("--max-memory: must be > 0");
   top1.resize(static_cast<size_t>(n));
   labels.assign(ds.labels.begin(), ds.labels.begin() + n);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t i = 0; i < n; ++i) {
-    e.run(ds.image(i), traces[i]);
-    top1[i] = e.predict(traces[i]);
+  // Layout of one image's record: every value the integer graph writes, in its register's width.
+  const quant::QGraph& q = e.qgraph();
+  slots_.resize(q.graph.values.size());
+  auto place = [&](int v) {
+    Slot& sl = slots_[v];
+    if (sl.offset >= 0) return;
+    const quant::Encoding& enc = q.enc[v];
+    sl.count = numel(q.graph.values[v].shape);
+    sl.byte = enc.bits <= 8;
+    sl.off = enc.is_signed ? 128 : 0;
+    sl.offset = record_;
+    record_ += sl.count * (sl.byte ? 1 : 4);
+  };
+  place(q.input);
+  for (const auto& L : q.layers) place(L.output);
+  const bool store = record_ * n <= max_memory_bytes / 2;
+  if (store) store_.resize(static_cast<size_t>(record_ * n));
+  const int64_t batch = 64;
+#pragma omp parallel
+  {
+    std::vector<engine::Trace> traces(static_cast<size_t>(1));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t b = 0; b < (n + batch - 1) / batch; ++b)
+      for (int64_t i = b * batch; i < std::min(n, (b + 1) * batch); ++i) {
+        e.run(ds.image(i), traces[0]);
+        top1[i] = e.predict(traces[0]);
+        if (store) encode(traces[0], store_.data() + i * record_);
+      }
   }
+}
+
+void GoldenSet::encode(const engine::Trace& t, uint8_t* rec) const {
+  for (size_t v = 0; v < slots_.size(); ++v) {
+    const Slot& sl = slots_[v];
+    if (sl.offset < 0) continue;
+    const std::vector<int32_t>& src = t.values[v];
+    FTDLA_ASSERT(static_cast<int64_t>(src.size()) == sl.count);
+    uint8_t* dst = rec + sl.offset;
+    if (!sl.byte) {
+      std::memcpy(dst, src.data(), src.size() * 4);
+      continue;
+    }
+    for (int64_t i = 0; i < sl.count; ++i) {
+      const int32_t u = src[i] + sl.off;
+      if (u < 0 || u > 255) throw InternalError("golden set: a register value does not fit its width");
+      dst[i] = static_cast<uint8_t>(u);
+    }
+  }
+}
+
+void GoldenSet::decode_value(const uint8_t* rec, int v, std::vector<int32_t>& out) const {
+  const Slot& sl = slots_[v];
+  out.resize(static_cast<size_t>(sl.count));
+  const uint8_t* src = rec + sl.offset;
+  if (!sl.byte) {
+    std::memcpy(out.data(), src, out.size() * 4);
+    return;
+  }
+  for (int64_t i = 0; i < sl.count; ++i) out[i] = static_cast<int32_t>(src[i]) - sl.off;
+}
+
+void GoldenSet::expand(int64_t i, engine::Trace& t) const {
+  FTDLA_ASSERT(i >= 0 && i < size());
+  if (!stored()) {
+    e_.run(ds_.image(i), t);
+    return;
+  }
+  const quant::QGraph& q = e_.qgraph();
+  const uint8_t* rec = store_.data() + i * record_;
+  t.values.resize(q.graph.values.size());
+  t.acc.resize(q.layers.size());
+  for (size_t v = 0; v < slots_.size(); ++v)
+    if (slots_[v].offset >= 0) decode_value(rec, static_cast<int>(v), t.values[v]);
+  // Accumulators are not stored: recompute them from the stored inputs of each compute layer.
+  for (size_t l = 0; l < q.layers.size(); ++l)
+    if (q.layers[l].op == quant::QOp::Compute) e_.accumulate(l, t.values[q.layers[l].inputs[0]], t.acc[l]);
+}
+
+void GoldenSet::value(int64_t i, int v, std::vector<int32_t>& out) const {
+  FTDLA_ASSERT(i >= 0 && i < size() && slots_[v].offset >= 0);
+  if (stored()) return decode_value(store_.data() + i * record_, v, out);
+  engine::Trace t;
+  e_.run(ds_.image(i), t);
+  out = t.values[v];
+}
+
+void GoldenSet::input(int64_t i, std::vector<int32_t>& out) const {
+  FTDLA_ASSERT(i >= 0 && i < size());
+  if (stored()) return decode_value(store_.data() + i * record_, e_.qgraph().input, out);
+  out = e_.qgraph().quantize_input(ds_.image(i));
 }
 
 Campaign::Campaign(const Injector& injector, const GoldenSet& golden, CampaignSpec spec)
@@ -83,24 +171,51 @@ FaultSet Campaign::faults_of(int64_t t) const {
 CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>* stop,
                              const std::function<void(int64_t, int64_t)>& progress) const {
   CampaignCounts total;
+  const int64_t images = spec_.images;
+  const int output = inj_.engine().qgraph().output;
   // Chunks keep the stop/progress granularity fine while every chunk is a contiguous range of trials.
   const int64_t chunk = std::max<int64_t>(64, std::min<int64_t>(4096, (end - begin) / 50 + 1));
   for (int64_t lo = begin; lo < end; lo += chunk) {
     if (stop && stop->load()) break;
     const int64_t hi = std::min(end, lo + chunk);
+    const auto [a, b] = dist::shard(lo, hi);
     int64_t sdc = 0, masked = 0, fc = 0, gc = 0, nf = 0;
-#pragma omp parallel for schedule(dynamic, 8) reduction(+ : sdc, masked, fc, gc, nf)
-    for (int64_t t = lo; t < hi; ++t) {
-      const int64_t img = t % spec_.images;
-      const FaultSet f = faults_of(t);
-      const InjectionResult r = inj_.run(golden_.traces[img], f);
-      nf += static_cast<int64_t>(f.transients.size() + f.permanents.size());
-      sdc += r.top1 != golden_.top1[img];
-      masked += !r.output_changed;
-      fc += r.top1 == golden_.labels[img];
-      gc += golden_.top1[img] == golden_.labels[img];
+#pragma omp parallel reduction(+ : sdc, masked, fc, gc, nf)
+    {
+      // Trials are grouped by image (trial t uses image t mod images): one expanded golden trace per group.
+      engine::Trace golden;
+      std::vector<int32_t> input, gold_out;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t r = 0; r < std::min(images, b - a); ++r) {
+        const int64_t img = (a + r) % images;
+        bool expanded = false, have_io = false;
+        for (int64_t t = a + r; t < b; t += images) {
+          const FaultSet f = faults_of(t);
+          const int64_t n = static_cast<int64_t>(f.transients.size() + f.permanents.size());
+          InjectionResult res;
+          if (n >= inj_.dense_threshold()) {
+            if (!have_io) {
+              golden_.input(img, input);
+              golden_.value(img, output, gold_out);
+              have_io = true;
+            }
+            res = inj_.run_dense(input, gold_out, f);
+          } else {
+            if (!expanded) golden_.expand(img, golden);
+            expanded = true;
+            res = inj_.run(golden, f);
+          }
+          nf += n;
+          sdc += res.top1 != golden_.top1[img];
+          masked += !res.output_changed;
+          fc += res.top1 == golden_.labels[img];
+          gc += golden_.top1[img] == golden_.labels[img];
+        }
+      }
     }
-    total.add({hi - lo, sdc, masked, fc, gc, nf});
+    int64_t sums[6] = {b - a, sdc, masked, fc, gc, nf};
+    dist::allreduce_sum(sums, 6);
+    total.add({sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]});
     if (progress) progress(hi - begin, end - begin);
   }
   return total;

@@ -83,7 +83,66 @@ struct Injector::Work {
 };
 
 Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& mapping, Shield shield)
-    : e_(engine), mp_(mapping), shield_(std::move(shield)) {}
+    : e_(engine), mp_(mapping), shield_(std::move(shield)), dense_threshold_(kDenseFaults) {}
+
+InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, const std::vector<int32_t>& golden_output,
+                                    const FaultSet& faults, std::vector<int32_t>* logits) const {
+  const auto& q = e_.qgraph();
+  InjectionResult res;
+  if (shield_.full_tmr || faults.empty()) {
+    res.top1 = model::argmax(golden_output.data(), golden_output.size());
+    if (logits) *logits = golden_output;
+    return res;
+  }
+  thread_local engine::Trace t;
+  thread_local std::vector<int32_t> targets;
+  t.values.resize(q.graph.values.size());
+  t.acc.resize(q.layers.size());
+  t.values[q.input] = golden_input;
+  for (size_t l = 0; l < q.layers.size(); ++l) {
+    const QLayer& L = q.layers[l];
+    if (L.op != QOp::Compute) {
+      e_.run_layer(l, t);
+      continue;
+    }
+    const LayerFaults lf = collect(l, faults);
+    const auto& input = t.values[L.inputs[0]];
+    auto& acc = t.acc[l];
+    auto& out = t.values[L.output];
+    e_.accumulate(l, input, acc);
+    e_.requantize_all(l, acc, out);
+    if (!lf.any()) continue;
+    const model::GemmDims& d = mp_.of(l).dims;
+    // Same order as the reference: a corrupted chain's accumulator, then requantization, then output faults.
+    if (!lf.mac.empty() || !lf.pmac.empty()) {
+      targets.clear();
+      mac_fault_targets(l, lf, targets);
+      std::sort(targets.begin(), targets.end());
+      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      for (int32_t o : targets) {
+        const int64_t oc = o / d.m;
+        if (shield_.channel_protected(l, oc)) continue;
+        acc[o] = simulate_chain(l, input, oc / d.n, o % d.m, oc % d.n, lf);
+        out[o] = e_.requantize(l, oc, acc[o]);
+      }
+    }
+    if (!lf.neuron.empty() || !lf.pneuron.empty()) {
+      targets.clear();
+      output_fault_targets(l, lf, targets);
+      std::sort(targets.begin(), targets.end());
+      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      for (int32_t o : targets) {
+        const int64_t oc = o / d.m;
+        if (!shield_.channel_protected(l, oc)) out[o] = apply_output_faults(l, oc / d.n, o % d.m, oc % d.n, out[o], lf);
+      }
+    }
+  }
+  const auto& out = t.values[q.output];
+  res.output_changed = out != golden_output;
+  res.top1 = model::argmax(out.data(), out.size());
+  if (logits) *logits = out;
+  return res;
+}
 
 int Injector::register_bits(Site s) const {
   const auto& o = e_.qgraph().options;
@@ -241,6 +300,8 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
     if (logits) *logits = gold_out;
     return res;
   }
+  if (static_cast<int64_t>(faults.transients.size() + faults.permanents.size()) >= dense_threshold_)
+    return run_dense(golden.values[q.input], gold_out, faults, logits);
   thread_local Work w;
   w.reset(q.graph.values.size());
   for (size_t l = 0; l < q.layers.size(); ++l) {

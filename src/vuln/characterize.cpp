@@ -72,26 +72,48 @@ std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenS
     // so the summed count is the one-process count.
     const std::pair<int64_t, int64_t> mine = dist::shard(0, st.samples);
     const int64_t t_begin = mine.first, t_end = mine.second;
-    int64_t count = 0;
-#pragma omp parallel for schedule(dynamic, 16) reduction(+ : count)
+    // Trials are grouped by their image, so that one expanded golden trace serves a whole group.
+    auto rng_of = [&](int64_t t) { return Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t)); };
+    std::vector<std::pair<int64_t, int64_t>> order;  // (image, trial)
+    order.reserve(static_cast<size_t>(std::max<int64_t>(0, t_end - t_begin)));
     for (int64_t t = t_begin; t < t_end; ++t) {
-      Rng rng = Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t));
-      const int64_t img = static_cast<int64_t>(rng.below(static_cast<uint64_t>(images)));
-      FaultSet f;
-      TransientFault tf;
-      switch (st.kind) {
-        case Stratum::Kind::Bit: tf = sampler.sample_in_layer(rng, st.pos, static_cast<int>(st.index)); break;
-        case Stratum::Kind::Channel: tf = sampler.sample_in_channel(rng, st.pos, st.index); break;
-        case Stratum::Kind::Neuron: {
-          const auto& d = inj.mapping().layers[st.pos].dims;
-          tf = sampler.sample_in_channel(rng, st.pos, st.index / d.m);
-          tf.m = st.index % d.m;
-          break;
+      Rng rng = rng_of(t);
+      order.emplace_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(images))), t);
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<size_t> group_start;
+    for (size_t i = 0; i < order.size(); ++i)
+      if (i == 0 || order[i].first != order[i - 1].first) group_start.push_back(i);
+    group_start.push_back(order.size());
+    int64_t count = 0;
+    const int64_t groups = static_cast<int64_t>(group_start.size()) - 1;
+#pragma omp parallel reduction(+ : count)
+    {
+      engine::Trace trace;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        const int64_t img = order[group_start[gi]].first;
+        golden.expand(img, trace);
+        for (size_t oi = group_start[gi]; oi < group_start[gi + 1]; ++oi) {
+          Rng rng = rng_of(order[oi].second);
+          (void)rng.below(static_cast<uint64_t>(images));  // the image draw (same stream as above)
+          FaultSet f;
+          TransientFault tf;
+          switch (st.kind) {
+            case Stratum::Kind::Bit: tf = sampler.sample_in_layer(rng, st.pos, static_cast<int>(st.index)); break;
+            case Stratum::Kind::Channel: tf = sampler.sample_in_channel(rng, st.pos, st.index); break;
+            case Stratum::Kind::Neuron: {
+              const auto& d = inj.mapping().layers[st.pos].dims;
+              tf = sampler.sample_in_channel(rng, st.pos, st.index / d.m);
+              tf.m = st.index % d.m;
+              break;
+            }
+          }
+          f.transients.push_back(tf);
+          const fault::InjectionResult r = inj.run(trace, f);
+          count += r.top1 != golden.top1[img];
         }
       }
-      f.transients.push_back(tf);
-      const fault::InjectionResult r = inj.run(golden.traces[img], f);
-      count += r.top1 != golden.top1[img];
     }
     sdc.push_back(count);
   }

@@ -47,8 +47,8 @@ TEST(Campaign, PermanentFaultInUnusedPeChangesNothingInThatLayer) {
       FaultSet f;
       f.permanents.push_back({site, r, c, 5, true});
       engine::Trace t;
-      inj.run_reference(golden.traces[0], f, &t);
-      EXPECT_EQ(t.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output])
+      inj.run_reference(golden.trace(0), f, &t);
+      EXPECT_EQ(t.values[lenet().q.layers[conv1].output], golden.trace(0).values[lenet().q.layers[conv1].output])
           << site_name(site) << " PE(" << r << "," << c << ")";
     }
   }
@@ -58,8 +58,8 @@ TEST(Campaign, PermanentFaultInUnusedPeChangesNothingInThatLayer) {
   FaultSet f;
   f.permanents.push_back({Site::Weight, 3, 2, 6, !get_bit(w, 6)});
   engine::Trace t;
-  inj.run_reference(golden.traces[0], f, &t);
-  EXPECT_NE(t.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output]);
+  inj.run_reference(golden.trace(0), f, &t);
+  EXPECT_NE(t.values[lenet().q.layers[conv1].output], golden.trace(0).values[lenet().q.layers[conv1].output]);
 }
 
 TEST(Campaign, FlipClampedByReluIsMasked) {
@@ -69,7 +69,7 @@ TEST(Campaign, FlipClampedByReluIsMasked) {
   const Injector inj(*lenet().engine, mp);
   const GoldenSet golden(*lenet().engine, test::test_set(), 1);
   const size_t conv1 = mp.layers.at(0).layer;
-  const auto& acc = golden.traces[0].acc[conv1];
+  const auto acc = golden.trace(0).acc[conv1];
   int64_t pick = -1;
   for (size_t i = 0; i < acc.size(); ++i)
     if (acc[i] < -(1 << 12)) {
@@ -87,7 +87,7 @@ TEST(Campaign, FlipClampedByReluIsMasked) {
   t.bit = 4;
   FaultSet f;
   f.transients.push_back(t);
-  const InjectionResult r = inj.run(golden.traces[0], f);
+  const InjectionResult r = inj.run(golden.trace(0), f);
   EXPECT_FALSE(r.output_changed);
   EXPECT_EQ(r.top1, golden.top1[0]);
   // The same bit flipped in the output register itself is not masked.
@@ -95,8 +95,8 @@ TEST(Campaign, FlipClampedByReluIsMasked) {
   FaultSet g;
   g.transients.push_back(t);
   engine::Trace tr;
-  inj.run_reference(golden.traces[0], g, &tr);
-  EXPECT_NE(tr.values[lenet().q.layers[conv1].output], golden.traces[0].values[lenet().q.layers[conv1].output]);
+  inj.run_reference(golden.trace(0), g, &tr);
+  EXPECT_NE(tr.values[lenet().q.layers[conv1].output], golden.trace(0).values[lenet().q.layers[conv1].output]);
 }
 
 TEST(Campaign, FaultCountMatchesBinomialExpectation) {
@@ -189,6 +189,118 @@ TEST(Campaign, ModelWithNothingToPlaceOnTheArrayIsRejected) {
   } catch (const ValidationError& e) {
     EXPECT_NE(std::string(e.what()).find("no compute layer"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace ftdla::fault
+
+namespace ftdla::fault {
+namespace {
+
+TEST(GoldenSet, StoredAndRecomputedTracesEqualAFullRun) {
+  // Registers are stored in one byte each (A = 8) and accumulators recomputed: expand() must give the
+  // engine's full trace exactly, whether the set stores the registers or re-runs the image.
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    const GoldenSet stored(*m.engine, test::test_set(), 5);
+    const GoldenSet recomputed(*m.engine, test::test_set(), 5, /*max_memory_bytes=*/1);
+    ASSERT_TRUE(stored.stored()) << name;
+    ASSERT_FALSE(recomputed.stored()) << name;
+    ASSERT_EQ(stored.bytes(), 5 * stored.bytes_per_image());
+    for (int64_t i = 0; i < 5; ++i) {
+      engine::Trace want;
+      m.engine->run(test::test_set().image(i), want);
+      for (const GoldenSet* g : {&stored, &recomputed}) {
+        const engine::Trace got = g->trace(i);
+        for (const auto& L : m.q.layers) {
+          EXPECT_EQ(got.values[L.output], want.values[L.output]) << name << " " << L.name;
+          const size_t l = static_cast<size_t>(&L - m.q.layers.data());
+          if (L.op == quant::QOp::Compute) {
+            EXPECT_EQ(got.acc[l], want.acc[l]) << name << " " << L.name;
+          }
+        }
+        std::vector<int32_t> in;
+        g->input(i, in);
+        EXPECT_EQ(in, want.values[m.q.input]);
+      }
+      EXPECT_EQ(stored.top1[i], m.engine->predict(want));
+    }
+  }
+}
+
+/// Many faults of every site and kind at once (what a BER campaign draws).
+FaultSet dense_faults(const quant::QGraph& q, const accel::Mapping& mp, Rng& rng, int64_t n) {
+  FaultSet f;
+  const Site sites[] = {Site::Neuron, Site::Acc, Site::Weight, Site::Input};
+  for (int64_t j = 0; j < n; ++j) {
+    const FaultSampler sampler(q, mp, sites[rng.below(4)]);
+    if (rng.below(16) == 0)
+      f.permanents.push_back(sampler.sample_permanent(rng, rng.below(2) == 1));
+    else
+      f.transients.push_back(sampler.sample(rng));
+  }
+  return f;
+}
+
+TEST(DensePath, EqualsFullRerunAndIncrementalPath) {
+  // The dense path (fast engine re-run) against the reference re-run and the incremental path, with
+  // protection on some channels and hardened bits, on every shipped model.
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    const accel::Mapping mp = accel::map_network(m.q, {});
+    Shield shield;
+    shield.harden_bits = 2;
+    shield.protected_channels.resize(m.q.layers.size());
+    Rng rng(99);
+    for (const auto& lm : mp.layers) {
+      auto& bits = shield.protected_channels[lm.layer];
+      bits.assign(static_cast<size_t>(lm.dims.groups * lm.dims.n), 0);
+      for (auto& b : bits) b = rng.below(5) == 0;
+    }
+    Injector inj(*m.engine, mp, shield);
+    const GoldenSet golden(*m.engine, test::test_set(), 4);
+    int64_t changed = 0;
+    for (int i = 0; i < 50; ++i) {
+      const engine::Trace trace = golden.trace(i % 4);
+      const FaultSet f = dense_faults(m.q, mp, rng, 1 + static_cast<int64_t>(rng.below(60)));
+      const std::vector<int32_t> ref = inj.run_reference(trace, f);
+      std::vector<int32_t> dense, incremental;
+      const InjectionResult rd = inj.run_dense(trace.values[m.q.input], trace.values[m.q.output], f, &dense);
+      inj.set_dense_threshold(int64_t{1} << 40);  // force the incremental path
+      const InjectionResult ri = inj.run(trace, f, &incremental);
+      inj.set_dense_threshold(kDenseFaults);
+      ASSERT_EQ(dense, ref) << name << " set " << i;
+      ASSERT_EQ(incremental, ref) << name << " set " << i;
+      EXPECT_EQ(rd.output_changed, ref != trace.values[m.q.output]);
+      EXPECT_EQ(rd.top1, ri.top1);
+      changed += rd.output_changed;
+    }
+    EXPECT_GT(changed, 5) << name << ": too few fault sets reached the output to test propagation";
+  }
+}
+
+TEST(DensePath, CampaignCountsDoNotDependOnTheCrossover) {
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 16);
+  CampaignSpec s;
+  s.mode = FaultMode::Ber;
+  s.ber = 2e-3;
+  s.trials = 400;
+  s.images = 16;
+  std::vector<CampaignCounts> runs;
+  for (int64_t threshold : {int64_t{1}, kDenseFaults, int64_t{1} << 40}) {
+    inj.set_dense_threshold(threshold);
+    runs.push_back(Campaign(inj, golden, s).run(0, s.trials));
+  }
+  for (const CampaignCounts& c : runs) {
+    EXPECT_EQ(c.sdc, runs[0].sdc);
+    EXPECT_EQ(c.masked, runs[0].masked);
+    EXPECT_EQ(c.faulty_correct, runs[0].faulty_correct);
+    EXPECT_EQ(c.faults, runs[0].faults);
+  }
+  EXPECT_GT(runs[0].sdc, 0);
+  EXPECT_LT(runs[0].masked, s.trials);
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ void check_model(const std::string& name, int64_t faults_wanted) {
     std::vector<char> same(sets.size(), 0), agree(sets.size(), 0), hit(sets.size(), 0);
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t i = 0; i < per_config; ++i) {
-      const auto& trace = golden.traces[static_cast<size_t>(i % golden.size())];
+      const auto trace = golden.trace(static_cast<size_t>(i % golden.size()));
       std::vector<int32_t> fast;
       const InjectionResult r = inj.run(trace, sets[i], &fast);
       const std::vector<int32_t> ref = inj.run_reference(trace, sets[i]);

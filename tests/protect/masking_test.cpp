@@ -28,7 +28,7 @@ struct Bench {
   fault::GoldenSet golden;
   explicit Bench(const test::Quantized& m) : model(m), mp(accel::map_network(m.q, {})), golden(*m.engine, test::test_set(), kImages) {}
   const engine::IntegerEngine& engine() const { return *model.engine; }
-  const std::vector<int32_t>& golden_logits(int64_t image) const { return golden.traces[image].values[model.q.output]; }
+  std::vector<int32_t> golden_logits(int64_t image) const { return golden.trace(image).values[model.q.output]; }
   // The last hidden compute layer (fc2 of LeNet-5): its neurons feed the logits layer directly.
   const accel::LayerMapping& last_hidden() const { return mp.layers[mp.layers.size() - 2]; }
 };
@@ -57,8 +57,8 @@ FaultSet one(const TransientFault& t) {
 // module guarantees), so return one of them.
 std::vector<int32_t> faulty_logits(const Injector& inj, const Bench& s, int64_t image, const TransientFault& t) {
   std::vector<int32_t> fast;
-  inj.run(s.golden.traces[image], one(t), &fast);
-  const std::vector<int32_t> ref = inj.run_reference(s.golden.traces[image], one(t));
+  inj.run(s.golden.trace(image), one(t), &fast);
+  const std::vector<int32_t> ref = inj.run_reference(s.golden.trace(image), one(t));
   EXPECT_EQ(fast, ref) << "run() and run_reference() disagree";
   return fast;
 }
@@ -76,7 +76,7 @@ std::optional<Found> find_propagating(const Bench& s, const fault::Shield& shiel
       t.n = n;
       t.bit = bit;
       std::vector<int32_t> logits;
-      inj.run(s.golden.traces[image], one(t), &logits);
+      inj.run(s.golden.trace(image), one(t), &logits);
       if (logits != s.golden_logits(image)) return Found{image, t};
     }
   return std::nullopt;
@@ -149,15 +149,15 @@ TEST(Masking, NetworkOnTheTmrUnitIgnoresPermanentArrayFaults) {
   FaultSet perm;
   for (int c = 0; c < s.mp.spec.cols; ++c) perm.permanents.push_back({Site::Neuron, s.mp.spec.rows - 1, c, 7, true});
   engine::Trace plain_t, hybrid_t;
-  plain.run_reference(s.golden.traces[0], perm, &plain_t);
-  hybrid.run_reference(s.golden.traces[0], perm, &hybrid_t);
+  plain.run_reference(s.golden.trace(0), perm, &plain_t);
+  hybrid.run_reference(s.golden.trace(0), perm, &hybrid_t);
   for (const auto& lm : s.mp.layers) {
     const int out = s.model.q.layers[lm.layer].output;
-    EXPECT_NE(plain_t.values[out], s.golden.traces[0].values[out]) << lm.name;
-    EXPECT_EQ(hybrid_t.values[out], s.golden.traces[0].values[out]) << lm.name;
+    EXPECT_NE(plain_t.values[out], s.golden.trace(0).values[out]) << lm.name;
+    EXPECT_EQ(hybrid_t.values[out], s.golden.trace(0).values[out]) << lm.name;
   }
   std::vector<int32_t> fast;
-  hybrid.run(s.golden.traces[0], perm, &fast);
+  hybrid.run(s.golden.trace(0), perm, &fast);
   EXPECT_EQ(fast, s.golden_logits(0));
 }
 

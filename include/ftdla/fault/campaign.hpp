@@ -45,13 +45,53 @@ struct CampaignCounts {
   void add(const CampaignCounts& o);
 };
 
-/// Golden traces of the first `images` images, computed once.
-struct GoldenSet {
-  std::vector<engine::Trace> traces;
+/// Default bound on the memory the golden cache may take (--max-memory).
+constexpr int64_t kDefaultMaxMemory = int64_t{4} << 30;
+
+/// Golden runs of the first `images` test images, computed once. Registers are stored in their own width
+/// (one byte per value when the register has <= 8 bits, else int32); accumulators are not stored but
+/// recomputed by expand(). If storing every image would take more than half of `max_memory_bytes`,
+/// nothing is stored and expand() re-runs the image: memory stays bounded for any number of images.
+class GoldenSet {
+ public:
+  /// `engine` and `ds` must outlive the set.
+  GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, int64_t images,
+            int64_t max_memory_bytes = kDefaultMaxMemory);
+  int64_t size() const { return static_cast<int64_t>(top1.size()); }
   std::vector<int> labels;
   std::vector<int> top1;
-  GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, int64_t images);
-  int64_t size() const { return static_cast<int64_t>(traces.size()); }
+  /// Image i's golden registers (every value and every compute layer's accumulators) into t.
+  void expand(int64_t i, engine::Trace& t) const;
+  engine::Trace trace(int64_t i) const {
+    engine::Trace t;
+    expand(i, t);
+    return t;
+  }
+  /// Image i's input register values (all a full faulty re-run needs).
+  void input(int64_t i, std::vector<int32_t>& out) const;
+  /// Image i's golden registers of value id v.
+  void value(int64_t i, int v, std::vector<int32_t>& out) const;
+  /// True when the registers are stored (else recomputed on demand).
+  bool stored() const { return !store_.empty(); }
+  /// Bytes of stored registers.
+  int64_t bytes() const { return static_cast<int64_t>(store_.size()); }
+  /// Bytes one image's registers take when stored.
+  int64_t bytes_per_image() const { return record_; }
+  const engine::IntegerEngine& engine() const { return e_; }
+
+ private:
+  struct Slot {
+    int64_t offset = -1, count = 0;
+    bool byte = true;  ///< one byte per element (value + off), else 4
+    int32_t off = 0;   ///< 128 for a signed register, 0 for an unsigned one
+  };
+  void encode(const engine::Trace& t, uint8_t* rec) const;
+  void decode_value(const uint8_t* rec, int v, std::vector<int32_t>& out) const;
+  const engine::IntegerEngine& e_;
+  const data::Dataset& ds_;
+  std::vector<Slot> slots_;  ///< per value id
+  int64_t record_ = 0;
+  std::vector<uint8_t> store_;
 };
 
 class Campaign {
@@ -64,6 +104,10 @@ class Campaign {
   FaultSet faults_of(int64_t t) const;
   /// Run trials [begin, end) in parallel; stops early (at a chunk boundary, returning only whole
   /// trials from `begin` on) if *stop becomes true. progress(done, total) is called from one thread.
+  /// Under MPI (core/dist.hpp) each rank runs a contiguous share of every chunk and the counts are summed:
+  /// the result is the one-process result, and every rank must call run() with the same arguments.
+  /// Trials are grouped by image so that one expanded golden trace serves all trials on that image;
+  /// trials with many faults take the dense path (Injector::run decides).
   CampaignCounts run(int64_t begin, int64_t end, const std::atomic<bool>* stop = nullptr,
                      const std::function<void(int64_t, int64_t)>& progress = {}) const;
 

@@ -28,6 +28,16 @@ class Injector {
   /// the faulty output register values. Thread-safe (per-thread scratch).
   InjectionResult run(const engine::Trace& golden, const FaultSet& faults, std::vector<int32_t>* logits = nullptr) const;
 
+  /// Dense path: a full re-run on the fast engine from the golden input registers, with the MAC chains a
+  /// fault touches simulated MAC by MAC and output faults applied where they land. Cheaper than the
+  /// incremental path once faults are many (a BER campaign); bit-identical to both other paths.
+  /// `golden_output` is the golden output register values (for output_changed).
+  InjectionResult run_dense(const std::vector<int32_t>& golden_input, const std::vector<int32_t>& golden_output,
+                            const FaultSet& faults, std::vector<int32_t>* logits = nullptr) const;
+  /// Faults per inference from which campaigns take run_dense (see kDenseFaults).
+  int64_t dense_threshold() const { return dense_threshold_; }
+  void set_dense_threshold(int64_t n) { dense_threshold_ = n; }
+
   /// Reference: full re-run with per-MAC simulation; returns the faulty output register values.
   /// If `trace` is given it receives every faulty register value.
   std::vector<int32_t> run_reference(const engine::Trace& golden, const FaultSet& faults,
@@ -55,6 +65,13 @@ class Injector {
   const engine::IntegerEngine& e_;
   const accel::Mapping& mp_;
   Shield shield_;
+  int64_t dense_threshold_;
 };
+
+/// Crossover between the incremental and the dense path, in transient faults per inference, measured with
+/// bench/inject_bench (BM_Crossover: both paths on the shipped models at 1..64 neuron faults per inference;
+/// README "Campaign paths"). Above it, nearly every fault propagates through the rest of the network and
+/// a full re-run on the int8 kernels is cheaper than tracking sparse deltas.
+constexpr int64_t kDenseFaults = 8;
 
 }  // namespace ftdla::fault
