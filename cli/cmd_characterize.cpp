@@ -12,6 +12,7 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/resources.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/quant/calibrate.hpp"
 #include "ftdla/vuln/characterize.hpp"
@@ -57,6 +58,7 @@ void add_characterize(CLI::App& root) {
   struct Args {
     ModelArgs model;
     AccelArgs accel;
+    MemoryArgs memory;
     vuln::CharacterizeOptions opt;
     std::string site = "neuron";
     std::string json, csv;
@@ -67,6 +69,7 @@ void add_characterize(CLI::App& root) {
   auto a = std::make_shared<Args>();
   a->model.add_to(*app);
   a->accel.add_to(*app);
+  a->memory.add_to(*app);
   app->add_option("--site", a->site, "neuron | acc | weight | input");
   auto* samples = app->add_option("--samples", a->opt.samples, "injections per stratum");
   auto* margin = app->add_option("--margin", a->opt.margin, "target error margin per stratum (Leveugle sample size)");
@@ -84,11 +87,12 @@ void add_characterize(CLI::App& root) {
                   "also re-rank channels with this second seed and report the top-10% overlap");
   app->callback([a, samples, margin] {
     if (samples->count() == 0 && margin->count() == 0) throw ConfigError("characterize: give --samples N or --margin E");
+    const int64_t max_memory = a->memory.bytes();
     if (samples->count() > 0 && a->opt.samples < 1) throw ConfigError("--samples: must be >= 1 (got " + std::to_string(a->opt.samples) + ")");
     a->opt.site = fault::parse_site(a->site);
     a->opt.validate();
     if (a->resume && a->json.empty()) throw ConfigError("--resume: needs --json FILE");
-    const auto setup = load_for_injection(a->model, a->accel, a->opt.images);
+    const auto setup = load_for_injection(a->model, a->accel, a->opt.images, max_memory);
     const fault::Injector& inj = *setup->injector;
     const fault::GoldenSet& golden = *setup->golden;
     a->opt.images = golden.size();
@@ -126,14 +130,17 @@ void add_characterize(CLI::App& root) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     auto secs = [&] { return prior + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    auto save = [&](bool done, const nlohmann::json* report) {
+    // `last_save`: every rank makes this call (the stop decision is collective), so the peak RSS can be
+    // the job's; the periodic saves are made on each rank's own clock and report this process's.
+    auto save = [&](bool done, const nlohmann::json* report, bool last_save) {
       nlohmann::json j = config;
       j["config"] = config;
       j["strata_sdc"] = sdc;
       j["strata_total"] = strata.size();
       j["completed"] = done;
       j["compute_seconds"] = secs();
-      add_run_info(j);
+      add_run_info(j, last_save ? job_peak_rss_mb() : peak_rss_mb());
+      add_memory_info(j, max_memory, golden.stored(), golden.bytes());
       if (report) j.update(*report);
       if (!a->json.empty()) write_json(a->json, j);
     };
@@ -147,13 +154,13 @@ void add_characterize(CLI::App& root) {
       done_inj += strata[i].samples;
       bar(done_inj, total_inj);
       if (std::chrono::steady_clock::now() - last > std::chrono::seconds(2)) {
-        save(false, nullptr);
+        save(false, nullptr, false);
         last = std::chrono::steady_clock::now();
       }
     }
     bar.finish();
     if (sdc.size() < strata.size()) {
-      save(false, nullptr);
+      save(false, nullptr, true);
       if (dist::is_root())
         std::fprintf(stderr, "ftdla: interrupted after %zu of %zu strata%s\n", sdc.size(), strata.size(),
                      a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
@@ -192,7 +199,7 @@ void add_characterize(CLI::App& root) {
         std::printf("channel VF max %.5f, median %.5f\n", v.back(), med);
       }
     }
-    save(true, &report);
+    save(true, &report, true);
     if (!a->csv.empty() && dist::is_root()) write_csvs(a->csv, r);
     std::printf("%s site=%s: %lld injections in %.1f s, overall VF %.5f [%.5f, %.5f]\n", a->model.model.c_str(),
                 a->site.c_str(), static_cast<long long>(r.injections), r.seconds, r.overall.rate, r.overall.lo, r.overall.hi);

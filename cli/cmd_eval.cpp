@@ -95,7 +95,7 @@ void add_eval(CLI::App& root) {
       j["correct"] = r.correct;
       j["accuracy"] = r.accuracy;
       j["seconds"] = secs;
-      add_run_info(j);
+      add_run_info(j, job_peak_rss_mb());
       write_json(*json_out, j);
     }
   });

@@ -18,6 +18,7 @@ void add_inject(CLI::App& root) {
   struct Args {
     ModelArgs model;
     AccelArgs accel;
+    MemoryArgs memory;
     std::string site = "neuron";
     double ber = -1;
     int64_t faults = 0;
@@ -33,6 +34,7 @@ void add_inject(CLI::App& root) {
   auto a = std::make_shared<Args>();
   a->model.add_to(*app);
   a->accel.add_to(*app);
+  a->memory.add_to(*app);
   app->add_option("--site", a->site, "neuron | acc | weight | input");
   auto* ber = app->add_option("--ber", a->ber, "bit error rate per exposed register bit per inference");
   auto* faults = app->add_option("--faults", a->faults, "exact number of transient faults per inference");
@@ -49,6 +51,7 @@ void add_inject(CLI::App& root) {
   faults->excludes(perm);
   trials->excludes(margin);
   app->callback([a, ber, faults, perm, trials, margin] {
+    const int64_t max_memory = a->memory.bytes();
     fault::CampaignSpec spec;
     spec.site = fault::parse_site(a->site);
     if (ber->count() > 0) {
@@ -72,7 +75,7 @@ void add_inject(CLI::App& root) {
     spec.trials = trials->count() > 0 ? a->trials : 1;
     spec.validate();
     if (margin->count() > 0) (void)leveugle_sample_size(0, a->margin, a->confidence);  // validates early
-    const auto setup = load_for_injection(a->model, a->accel, a->images);
+    const auto setup = load_for_injection(a->model, a->accel, a->images, max_memory);
     const quant::QGraph& q = setup->q;
     const accel::Mapping& mp = setup->mapping;
     const fault::Injector& inj = *setup->injector;
@@ -108,9 +111,14 @@ void add_inject(CLI::App& root) {
     co.stop = &install_stop_handler();
     Progress bar("inject");
     co.progress = [&bar](int64_t d, int64_t t) { bar(d, t); };
-    const fault::CheckpointedResult r = fault::run_checkpointed(camp, co);
+    fault::CheckpointedResult r = fault::run_checkpointed(camp, co);
     bar.finish();
-    const auto& j = r.json;
+    // What the run used, added to the final file (checkpoints written during the run do not have it).
+    // Every rank gets here: job_peak_rss_mb() is a collective.
+    auto& j = r.json;
+    add_run_info(j, job_peak_rss_mb());
+    add_memory_info(j, max_memory, golden.stored(), golden.bytes());
+    if (!a->json.empty()) write_json(a->json, j);
     std::printf("%s site=%s: %lld injections, SDC %.5f [%.5f, %.5f], masked %.4f, accuracy golden %.4f faulty %.4f, "
                 "%.0f injections/s\n",
                 a->model.model.c_str(), a->site.c_str(), static_cast<long long>(r.counts.trials), j["sdc_rate"].get<double>(),

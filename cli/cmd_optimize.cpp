@@ -42,6 +42,7 @@ std::string default_cache_path() {
 /// Options shared by evaluate and optimize, and the Evaluator they build.
 struct DseArgs {
   ModelArgs model;
+  MemoryArgs memory;
   std::string constraints_path, cost_path, cache = "default";
   dse::Environment environment;  ///< options bind straight to it: its defaults are the CLI's defaults
   void add_to(CLI::App& app) {
@@ -53,11 +54,14 @@ struct DseArgs {
     app.add_option("--fault-images", environment.fault_images, "test images used for fault injection")->capture_default_str();
     app.add_option("--eval-images", environment.eval_images, "test images for clean accuracy")->capture_default_str();
     app.add_option("--seed", environment.seed, "random seed")->capture_default_str();
+    memory.add_to(app);
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
   dse::Environment env() const {
-    environment.validate();
-    return environment;
+    dse::Environment e = environment;
+    e.max_memory = memory.bytes();
+    e.validate();
+    return e;
   }
   dse::Constraints cons() const {
     return constraints_path.empty() ? dse::Constraints{} : dse::parse_constraints(read_json(constraints_path, "--constraints"));
@@ -150,7 +154,8 @@ void add_evaluate(CLI::App& root) {
       j["constraints"] = dse::to_json(l->ev->constraints());
       j["baseline_clean_accuracy"] = l->ev->baseline_accuracy(d.accel);
       j["reliability_target"] = l->ev->reliability_target(d.accel);
-      add_run_info(j);
+      add_run_info(j, job_peak_rss_mb());
+      add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
       write_json(*json_out, j);
     }
   });
@@ -255,7 +260,8 @@ void add_optimize(CLI::App& root) {
             {"algorithm_only", summary(b.algorithm_only)},
             {"architecture_only", summary(b.architecture_only)},
             {"circuit_only", summary(b.circuit_only)}}}};
-      add_run_info(j);
+      add_run_info(j, job_peak_rss_mb());
+      add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
       write_json(o->json, j);
     }
   });

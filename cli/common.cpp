@@ -3,11 +3,16 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstring>
 #include <iostream>
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/resources.hpp"
 
 namespace ftdla::cli {
 
@@ -64,9 +69,83 @@ void write_json(const std::string& path, const nlohmann::json& j) {
   write_file_atomic(path, j.dump(2) + "\n");
 }
 
-void add_run_info(nlohmann::json& j) {
+double job_peak_rss_mb() {
+  double mb = peak_rss_mb();
+  dist::allreduce_max(&mb, 1);
+  return mb;
+}
+
+void add_run_info(nlohmann::json& j, double peak_rss) {
   j["ranks"] = dist::size();
   j["threads"] = omp_get_max_threads();
+  j["peak_rss_mb"] = peak_rss;
+}
+
+int64_t parse_bytes(const std::string& text, const std::string& option) {
+  auto fail = [&](const std::string& why) {
+    return ConfigError(option + ": " + why + " (got '" + text + "')");
+  };
+  const std::string expected = "expected a positive number of bytes, optionally with a K, M, G or T suffix such as 4G or 512M";
+  size_t i = 0;
+  const size_t n = text.size();
+  std::string whole, frac;
+  while (i < n && std::isdigit(static_cast<unsigned char>(text[i]))) whole += text[i++];
+  if (i < n && text[i] == '.') {
+    ++i;
+    while (i < n && std::isdigit(static_cast<unsigned char>(text[i]))) frac += text[i++];
+  }
+  if (whole.empty() && frac.empty()) throw fail(expected);
+  while (i < n && text[i] == ' ') ++i;
+  std::string unit;
+  for (; i < n; ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  int shift = -1;
+  const char* const prefixes = "kmgt";
+  if (unit.empty() || unit == "b") shift = 0;
+  else if (const char* p = std::strchr(prefixes, unit[0]); p && *p && (unit.size() == 1 || unit.substr(1) == "b" || unit.substr(1) == "ib"))
+    shift = 10 * static_cast<int>(p - prefixes + 1);
+  if (shift < 0) throw fail(expected);
+  if (shift == 0 && frac.find_first_not_of('0') != std::string::npos) throw fail("must be a whole number of bytes");
+  // value = (whole + frac / 10^f) * 2^shift, rounded down, computed exactly in 128 bits.
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  frac.resize(std::min<size_t>(frac.size(), 18));  // finer than 2^40 * 10^-18 < 10^-5 bytes: no effect
+  const auto max = static_cast<unsigned __int128>(INT64_MAX);
+  if (whole.size() > 19) throw fail("too large (at most 2^63 - 1 bytes)");
+  unsigned __int128 w = 0, f = 0, scale = 1;
+  for (const char c : whole) w = w * 10 + static_cast<unsigned>(c - '0');
+  for (const char c : frac) {
+    f = f * 10 + static_cast<unsigned>(c - '0');
+    scale *= 10;
+  }
+  if (w > max) throw fail("too large (at most 2^63 - 1 bytes)");
+  const unsigned __int128 value = (w << shift) + ((f << shift) / scale);
+  if (value > max) throw fail("too large (at most 2^63 - 1 bytes)");
+  if (value == 0) throw fail("must be at least 1 byte");
+  return static_cast<int64_t>(value);
+}
+
+std::string format_bytes(int64_t bytes) {
+  static const char* const units[] = {"TiB", "GiB", "MiB", "KiB"};
+  for (int u = 0; u < 4; ++u) {
+    const int shift = 10 * (4 - u);
+    if (bytes > 0 && bytes % (int64_t{1} << shift) == 0) return std::to_string(bytes >> shift) + units[u];
+  }
+  return std::to_string(bytes);
+}
+
+void MemoryArgs::add_to(CLI::App& app) {
+  max_memory = format_bytes(fault::kDefaultMaxMemory);
+  app.add_option("--max-memory", max_memory,
+                 "memory bound for the golden runs: their registers are kept if they fit in half of it, else "
+                 "recomputed per image (bytes, or with a K/M/G/T suffix: 512M, 4G)")
+      ->type_name("SIZE")
+      ->capture_default_str();
+}
+
+void add_memory_info(nlohmann::json& j, int64_t max_memory, bool golden_stored, int64_t golden_bytes) {
+  constexpr double kMiB = 1024.0 * 1024.0;
+  j["max_memory_mb"] = static_cast<double>(max_memory) / kMiB;
+  j["golden_stored"] = golden_stored;
+  j["golden_mb"] = static_cast<double>(golden_bytes) / kMiB;
 }
 
 nlohmann::json to_json(const ModelArgs& a) {
@@ -103,7 +182,8 @@ accel::ArraySpec AccelArgs::spec() const {
 
 nlohmann::json to_json(const AccelArgs& a) { return {{"rows", a.rows}, {"cols", a.cols}, {"dataflow", a.dataflow}}; }
 
-std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const AccelArgs& a, int64_t images) {
+std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const AccelArgs& a, int64_t images,
+                                                   int64_t max_memory) {
   auto s = std::make_unique<InjectionSetup>();
   const quant::QuantOptions qo = m.quant_options();
   const accel::ArraySpec as = a.spec();
@@ -115,7 +195,7 @@ std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const Acc
   s->engine = std::make_unique<engine::IntegerEngine>(s->q);
   s->mapping = accel::map_network(s->q, as);
   s->injector = std::make_unique<fault::Injector>(*s->engine, s->mapping);
-  s->golden = std::make_unique<fault::GoldenSet>(*s->engine, s->test, images);
+  s->golden = std::make_unique<fault::GoldenSet>(*s->engine, s->test, images, max_memory);
   return s;
 }
 

@@ -132,6 +132,15 @@ void allreduce_sum(double* data, size_t n) {
 #endif
 }
 
+void allreduce_max(double* data, size_t n) {
+#ifdef FTDLA_HAVE_MPI
+  if (g_size > 1 && n > 0) MPI_Allreduce(MPI_IN_PLACE, data, count_of(n), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+#else
+  (void)data;
+  (void)n;
+#endif
+}
+
 bool any(bool flag) {
 #ifdef FTDLA_HAVE_MPI
   if (g_size > 1) {

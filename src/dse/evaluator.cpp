@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -49,6 +50,7 @@ void Environment::validate() const {
   if (fault_images < 1) throw ConfigError("env.fault_images: must be >= 1 (got " + std::to_string(fault_images) + ")");
   if (eval_images < 1) throw ConfigError("env.eval_images: must be >= 1 (got " + std::to_string(eval_images) + ")");
   if (vuln_samples < 1) throw ConfigError("env.vuln_samples: must be >= 1 (got " + std::to_string(vuln_samples) + ")");
+  if (max_memory < 1) throw ConfigError("--max-memory: must be > 0 bytes (got " + std::to_string(max_memory) + ")");
 }
 
 nlohmann::json to_json(const Environment& e) {
@@ -173,9 +175,24 @@ Evaluator::Context& Evaluator::context(const protect::DesignPoint& d) {
     slot->q = quant::quantize(g_, calib_, qo);
     slot->engine = std::make_unique<engine::IntegerEngine>(slot->q);
     slot->mp = accel::map_network(slot->q, as);
-    slot->golden = std::make_unique<fault::GoldenSet>(*slot->engine, test_, env_.fault_images);
+    // One bound for all contexts: a new set may store what keeps the total within max_memory / 2.
+    const int64_t budget = std::max<int64_t>(1, env_.max_memory - 2 * golden_bytes());
+    slot->golden = std::make_unique<fault::GoldenSet>(*slot->engine, test_, env_.fault_images, budget);
   }
   return *slot;
+}
+
+bool Evaluator::golden_stored() const {
+  for (const auto& [key, c] : contexts_)
+    if (c && c->golden && !c->golden->stored()) return false;
+  return true;
+}
+
+int64_t Evaluator::golden_bytes() const {
+  int64_t n = 0;
+  for (const auto& [key, c] : contexts_)
+    if (c && c->golden) n += c->golden->bytes();
+  return n;
 }
 
 const std::vector<protect::ChannelScore>& Evaluator::scores(Context& c) {

@@ -1,5 +1,5 @@
 // The real `ftdla` program on bad input: every problem gives a non-zero exit and a one-line message on
-// stderr that names it. Plus the happy path of `eval --json` and `info`.
+// stderr that names it. Plus the happy path of `eval --json` and `info`, and what `--max-memory` changes.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -245,6 +245,58 @@ TEST(CliInjectErrors, ResumeWithoutSavedFile) {
   expect_one_line_error(r, {"none.json"});
 }
 
+// --- --max-memory ---------------------------------------------------------------------------------------------
+
+TEST(CliMaxMemory, NonsenseValuesAreRejectedByEveryCommandThatBuildsAGoldenSet) {
+  const std::string design = std::string(FTDLA_SOURCE_DIR) + "/examples/configs/design_full_tmr.json";
+  const std::vector<std::vector<std::string>> commands = {
+      std::vector<std::string>{"inject", "--faults", "1", "--trials", "10"} + kInjectFast,
+      {"characterize", "--samples", "10", "--images", "10", "--calib-images", "64"},
+      {"evaluate", "--design", design, "--cache", "none", "--calib-images", "64"},
+      {"optimize", "--budget", "1", "--cache", "none", "--calib-images", "64"}};
+  for (const auto& cmd : commands) {
+    for (const char* bad : {"0", "abc", "-1", "0K", "4X", "1.5", "99999999999999999999", "8388608T"}) {
+      const Result r = ftdla(cmd + std::vector<std::string>{"--max-memory=" + std::string(bad)});
+      expect_one_line_error(r, {"--max-memory", bad});
+      EXPECT_EQ(r.status, 2) << r.command;
+    }
+  }
+  // The separate-argument form too, and the help shows the default.
+  const Result r = ftdla(commands[0] + std::vector<std::string>{"--max-memory", "abc"});
+  expect_one_line_error(r, {"--max-memory", "abc"});
+  EXPECT_EQ(r.status, 2);
+  for (const char* cmd : {"inject", "characterize", "evaluate", "optimize"}) {
+    const Result help = ftdla({cmd, "--help"});
+    EXPECT_EQ(help.status, 0) << cmd;
+    EXPECT_NE(help.out.find("--max-memory SIZE=4GiB"), std::string::npos) << help.out;
+  }
+}
+
+TEST(CliMaxMemory, GoldenRunsRecomputedUnderATinyBoundGiveTheSameCounts) {
+  const TempDir d("ftdla-cli");
+  auto run = [&](const std::vector<std::string>& extra) {
+    const std::string out = d.file("inject.json");
+    const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "2", "--trials", "200", "--json", out} + kInjectFast + extra);
+    EXPECT_EQ(r.status, 0) << r.command << "\n" << r.err;
+    return nlohmann::json::parse(read_file(out));
+  };
+  const nlohmann::json stored = run({});
+  EXPECT_EQ(stored["golden_stored"], true);
+  EXPECT_GT(stored["golden_mb"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(stored["max_memory_mb"].get<double>(), 4096.0);
+  EXPECT_GT(stored["peak_rss_mb"].get<double>(), 0.0);
+  EXPECT_LT(stored["peak_rss_mb"].get<double>(), 1e6);
+  EXPECT_EQ(stored["counts"]["trials"], 200);
+
+  const nlohmann::json recomputed = run({"--max-memory", "1K"});
+  EXPECT_EQ(recomputed["golden_stored"], false);
+  EXPECT_EQ(recomputed["golden_mb"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(recomputed["max_memory_mb"].get<double>(), 1.0 / 1024);
+  EXPECT_GT(recomputed["peak_rss_mb"].get<double>(), 0.0);
+  EXPECT_EQ(recomputed["counts"], stored["counts"]);
+  EXPECT_EQ(recomputed["config"], stored["config"]) << "the bound is not part of the configuration (resume works across it)";
+}
+
 // --- Happy paths -------------------------------------------------------------------------------------------
 
 TEST(CliEval, JsonHasTheDocumentedKeys) {
@@ -253,7 +305,7 @@ TEST(CliEval, JsonHasTheDocumentedKeys) {
   const Result r = ftdla({"eval", "--limit", "200", "--calib-images", "64", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(read_file(out));
-  for (const char* key : {"model", "precision", "images", "accuracy", "wbits", "abits", "accbits"})
+  for (const char* key : {"model", "precision", "images", "accuracy", "wbits", "abits", "accbits", "peak_rss_mb"})
     EXPECT_TRUE(j.contains(key)) << "missing key '" << key << "' in " << j.dump();
   EXPECT_NE(j["model"].get<std::string>().find("lenet5.onnx"), std::string::npos);
   EXPECT_EQ(j["precision"], "int");
@@ -264,6 +316,7 @@ TEST(CliEval, JsonHasTheDocumentedKeys) {
   EXPECT_EQ(j["wbits"], 8);
   EXPECT_EQ(j["abits"], 8);
   EXPECT_EQ(j["accbits"], 32);
+  EXPECT_GT(j["peak_rss_mb"].get<double>(), 0.0);
 }
 
 TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {

@@ -65,12 +65,12 @@ Result run(int ranks, const std::vector<std::string>& args) {
   return r;
 }
 
-/// The result without what legitimately differs between runs: timing / throughput, ranks, threads.
+/// The result without what legitimately differs between runs: timing / throughput, ranks, threads, peak RSS.
 nlohmann::json deterministic_part(const nlohmann::json& j) {
   if (j.is_object()) {
     nlohmann::json o = nlohmann::json::object();
     for (const auto& [k, v] : j.items()) {
-      if (k == "ranks" || k == "threads" || k.find("second") != std::string::npos || k.find("throughput") != std::string::npos)
+      if (k == "ranks" || k == "threads" || k == "peak_rss_mb" || k.find("second") != std::string::npos || k.find("throughput") != std::string::npos)
         continue;
       o[k] = deterministic_part(v);
     }

@@ -39,6 +39,8 @@ inline bool is_root() { return rank() == 0; }
 /// bit-identical to one process; double sums depend on the reduction order.
 void allreduce_sum(int64_t* data, size_t n);
 void allreduce_sum(double* data, size_t n);
+/// Element-wise maximum over all ranks, in place (exact: independent of the reduction order).
+void allreduce_max(double* data, size_t n);
 /// True on every rank when `flag` is true on at least one (a collective decision, e.g. to stop).
 bool any(bool flag);
 /// `s` / `v` of rank `root` on every rank.

@@ -32,8 +32,13 @@ struct Environment {
   int64_t eval_images = 10000;///< test images for clean accuracy, >= 1 (capped by the test set)
   int64_t vuln_samples = 300; ///< injections per channel for the VF ranking that picks protected channels
   uint64_t seed = 1;
+  /// Bound on the memory of the golden runs of all quantization + array contexts together (--max-memory):
+  /// their registers are stored while they fit in half of it, later contexts recompute them per image.
+  /// How results are computed, not what they are: not in to_json() or the cache key.
+  int64_t max_memory = fault::kDefaultMaxMemory;
   void validate() const;      ///< throws ConfigError naming the key ("env.ber: ...")
 };
+/// The keys that determine results (not max_memory).
 nlohmann::json to_json(const Environment& e);
 /// Keys: site, ber, trials, fault_images, eval_images, vuln_samples, seed (unknown keys rejected).
 Environment parse_environment(const nlohmann::json& j, Environment base = {});
@@ -97,6 +102,10 @@ class Evaluator {
   const Constraints& constraints() const { return cons_; }
   int64_t evaluations() const { return evaluations_; }
   int64_t cache_hits() const { return cache_hits_; }
+  /// True when every golden set built so far stores its registers (none built: true).
+  bool golden_stored() const;
+  /// Bytes of golden registers stored over all contexts (at most environment().max_memory / 2).
+  int64_t golden_bytes() const;
 
  private:
   struct Context;
