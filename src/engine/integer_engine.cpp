@@ -292,15 +292,19 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
           out[o] = pool_one(l, in, o);
           continue;
         }
-        int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
-        for (int64_t r = 0; r < w.kernel_h; ++r) {
-          const int32_t* row = plane + (y0 + r * w.dilation_h) * wd + x0;
-          for (int64_t s = 0; s < w.kernel_w; ++s) {
-            const int64_t v = row[s * w.dilation_w];
-            acc = is_max ? std::max(acc, v) : acc + (v - zp);
-          }
+        const int32_t* win = plane + y0 * wd + x0;
+        const int64_t dy = w.dilation_h * wd, dx = w.dilation_w;
+        if (is_max) {
+          int32_t m = win[0];
+          for (int64_t r = 0; r < w.kernel_h; ++r)
+            for (int64_t s = 0; s < w.kernel_w; ++s) m = std::max(m, win[r * dy + s * dx]);
+          out[o] = m;
+          continue;
         }
-        out[o] = static_cast<int32_t>(is_max ? acc : quant::rounding_divide(acc, taps) + zp);
+        int64_t acc = 0;
+        for (int64_t r = 0; r < w.kernel_h; ++r)
+          for (int64_t s = 0; s < w.kernel_w; ++s) acc += win[r * dy + s * dx] - zp;
+        out[o] = static_cast<int32_t>(quant::rounding_divide(acc, taps) + zp);
       }
     }
   }
