@@ -285,6 +285,16 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
     for (int64_t y = 0; y < oh; ++y) {
       const int64_t y0 = y * w.stride_h - w.pads[0];
       const bool y_in = y0 >= 0 && y0 + (w.kernel_h - 1) * w.dilation_h < h;
+      // The common 2x2 / stride 2 max pool: a straight loop over the row's interior windows.
+      if (y_in && is_max && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 &&
+          w.dilation_h == 1 && w.dilation_w == 1 && w.pads[1] == 0 && 2 * ow <= wd) {
+        const int32_t* r0 = plane + y0 * wd;
+        const int32_t* r1 = r0 + wd;
+        int32_t* dst = out.data() + (c * oh + y) * ow;
+        for (int64_t x = 0; x < ow; ++x)
+          dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
+        continue;
+      }
       for (int64_t x = 0; x < ow; ++x) {
         const int64_t o = (c * oh + y) * ow + x;
         const int64_t x0 = x * w.stride_w - w.pads[1];
