@@ -40,6 +40,23 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q) : q_(q), pixels_(q.layers.s
 }
 
 namespace {
+/// Copy n < 64 bytes with at most two overlapping 16- or 8-byte moves (no call, no byte loop).
+inline void copy_short(uint8_t* dst, const uint8_t* src, int64_t n) {
+  while (n >= 16) {
+    std::memcpy(dst, src, 16);
+    dst += 16, src += 16, n -= 16;
+  }
+  if (n >= 8) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
 /// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
 inline int32_t wrap_p(int32_t v, int pbits) {
   const int sh = 32 - pbits;
@@ -104,10 +121,12 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       const int64_t ci = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
       const uint8_t* base = plane.data() + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
       for (int64_t y = 0; y < oh; ++y) {
-        const uint8_t* src = base + y * win.stride_h * pw;
-        uint8_t* dst = row + y * ow;
-        if (win.stride_w == 1)
+        const uint8_t* __restrict src = base + y * win.stride_h * pw;
+        uint8_t* __restrict dst = row + y * ow;
+        if (win.stride_w == 1 && ow >= 64)
           std::memcpy(dst, src, static_cast<size_t>(ow));
+        else if (win.stride_w == 1)
+          copy_short(dst, src, ow);  // rows are short: a memcpy call per row costs more than the copy
         else
           for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * win.stride_w];
       }

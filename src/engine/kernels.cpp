@@ -269,11 +269,53 @@ __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int
     out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
   }
 }
+// The same arithmetic on 16 lanes with AVX-512 mask registers.
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512i high_mul_512(__m512i p) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i nudge_pos = _mm512_set1_epi64(int64_t{1} << 30), nudge_neg = _mm512_set1_epi64(1 - (int64_t{1} << 30));
+  const __m512i t = _mm512_add_epi64(p, _mm512_mask_blend_epi64(_mm512_cmplt_epi64_mask(p, zero), nudge_pos, nudge_neg));
+  const __m512i tf = _mm512_mask_add_epi64(t, _mm512_cmplt_epi64_mask(t, zero), t, _mm512_set1_epi64((int64_t{1} << 31) - 1));
+  return _mm512_srli_epi64(tf, 31);
+}
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_row_avx512(const int32_t* acc, int64_t n,
+                                                                               quant::QuantizedMultiplier qm, int32_t zp,
+                                                                               int32_t lo, int32_t hi, int32_t* out) {
+  const __m512i vlo = _mm512_set1_epi32(lo - zp), vhi = _mm512_set1_epi32(hi - zp), vzp = _mm512_set1_epi32(zp);
+  const int left = qm.shift > 0 ? qm.shift : 0, right = qm.shift > 0 ? 0 : -qm.shift;
+  const __m512i sat_hi = _mm512_set1_epi32(INT32_MAX >> left), sat_lo = _mm512_set1_epi32(INT32_MIN >> left);
+  const __m512i vmax = _mm512_set1_epi32(INT32_MAX), vmin = _mm512_set1_epi32(INT32_MIN);
+  const __m128i lsh = _mm_cvtsi32_si128(left), rsh = _mm_cvtsi32_si128(right);
+  const __m512i mult = _mm512_set1_epi32(qm.multiplier), zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  const int32_t mask_s = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const __m512i mask = _mm512_set1_epi32(mask_s), half = _mm512_set1_epi32(mask_s >> 1);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i x = _mm512_loadu_si512(acc + i);
+    if (left > 0) {
+      const __mmask16 over = _mm512_cmpgt_epi32_mask(x, sat_hi), under = _mm512_cmplt_epi32_mask(x, sat_lo);
+      x = _mm512_sll_epi32(x, lsh);
+      x = _mm512_mask_blend_epi32(over, x, vmax);
+      x = _mm512_mask_blend_epi32(under, x, vmin);
+    }
+    const __m512i q_even = high_mul_512(_mm512_mul_epi32(x, mult));
+    const __m512i q_odd = high_mul_512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mult));
+    __m512i r = _mm512_mask_blend_epi32(0xAAAA, q_even, _mm512_slli_epi64(q_odd, 32));
+    const __m512i rem = _mm512_and_si512(r, mask);
+    const __m512i thr = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(r, zero), half, one);
+    r = _mm512_sra_epi32(r, rsh);
+    r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
+    r = _mm512_min_epi32(_mm512_max_epi32(r, vlo), vhi);
+    _mm512_storeu_si512(out + i, _mm512_add_epi32(r, vzp));
+  }
+  if (i < n) requantize_row_avx2(acc + i, n - i, qm, zp, lo, hi, out + i);
+}
+
 }  // namespace
 
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
                     int32_t hi, int32_t* out) {
-  if (isa != Isa::Scalar) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
+  if (isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
+  if (isa != Isa::Scalar && n >= 8) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
     out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);

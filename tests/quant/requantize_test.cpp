@@ -97,5 +97,20 @@ TEST(QuantOptions, ValidateNamesTheField) {
   EXPECT_EQ(o.effective_bits("fc"), 8);
 }
 
+TEST(Requantize, RoundHalfAwayEqualsStdRound) {
+  // The libm-free rounding must agree with std::round everywhere, ties and near-ties included.
+  const double cases[] = {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+                          4503599627370495.5, -4503599627370495.5, 1e15 + 0.5, 123.4999, -123.5001};
+  for (double x : cases) EXPECT_EQ(round_half_away(x), static_cast<int64_t>(std::round(x))) << x;
+  uint64_t s = 88172645463325252ULL;
+  for (int i = 0; i < 200000; ++i) {
+    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+    const double x = (static_cast<double>(s >> 11) * 0x1.0p-53 - 0.5) * std::ldexp(1.0, static_cast<int>(s % 40));
+    ASSERT_EQ(round_half_away(x), static_cast<int64_t>(std::round(x))) << x;
+    const double tie = std::floor(x) + 0.5;
+    ASSERT_EQ(round_half_away(tie), static_cast<int64_t>(std::round(tie))) << tie;
+  }
+}
+
 }  // namespace
 }  // namespace ftdla::quant

@@ -61,7 +61,11 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier q
 }
 
 /// Round half away from zero to the nearest integer (TFLite's TfLiteRound / std::round).
-inline int64_t round_half_away(double x) { return static_cast<int64_t>(std::round(x)); }
+inline int64_t round_half_away(double x) {
+  // Same result as std::round, without the libm call: x - trunc(x) is exact, so the tie test is exact.
+  const double t = std::trunc(x), f = x - t;
+  return static_cast<int64_t>(t) + (f >= 0.5 ? 1 : f <= -0.5 ? -1 : 0);
+}
 
 /// Integer division of a by b > 0, rounded half away from zero (average pooling).
 inline int64_t rounding_divide(int64_t a, int64_t b) {
