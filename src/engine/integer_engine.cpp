@@ -141,10 +141,14 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
     const bool par = threaded && blocks > 1 && d.n * d.k * d.m >= (int64_t{1} << 18);
     const uint8_t* a = packed.data();
     int32_t* cbuf = c.data();
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
-      kernels::gemm_u8s8(isa, a, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, cbuf + j0 * mp, mp);
+    if (par) {
+#pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
+        kernels::gemm_u8s8(isa, a, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, cbuf + j0 * mp, mp);
+      }
+    } else {
+      kernels::gemm_u8s8(isa, a, mp, kq, w, f.w.ld, d.n, init, cbuf, mp);  // no OpenMP call on the serial path
     }
     for (int64_t j = 0; j < d.n; ++j) {
       const int32_t* src = c.data() + j * mp;
