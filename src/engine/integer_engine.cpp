@@ -275,7 +275,26 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
     case QOp::Add: {
       const std::vector<int32_t>& b = t.values[L.inputs[1]];
       out.resize(in.size());
-      for (size_t i = 0; i < in.size(); ++i) out[i] = add_one(l, in[i], b[i]);
+      const kernels::Isa isa = kernels::active_isa();
+      if (isa == kernels::Isa::Scalar) {
+        for (size_t i = 0; i < in.size(); ++i) out[i] = add_one(l, in[i], b[i]);
+        return;
+      }
+      // add_one's three requantizations as vector rows (unclamped rows are exact: kernels_test).
+      thread_local std::vector<int32_t> s1, s2;
+      const int64_t n = static_cast<int64_t>(in.size());
+      s1.resize(in.size());
+      s2.resize(in.size());
+      const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point, up = 1 << L.left_shift;
+      for (int64_t i = 0; i < n; ++i) {
+        s1[i] = (in[i] - z1) * up;
+        s2[i] = (b[i] - z2) * up;
+      }
+      constexpr int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+      kernels::requantize_row(isa, s1.data(), n, L.add_in[0], 0, lo, hi, s1.data());
+      kernels::requantize_row(isa, s2.data(), n, L.add_in[1], 0, lo, hi, s2.data());
+      for (int64_t i = 0; i < n; ++i) s1[i] += s2[i];
+      kernels::requantize_row(isa, s1.data(), n, L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max, out.data());
       return;
     }
   }

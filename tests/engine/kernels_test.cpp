@@ -10,6 +10,7 @@
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/engine/integer_engine.hpp"
+#include "support/models.hpp"
 
 namespace ftdla::engine {
 namespace {
@@ -178,6 +179,29 @@ TEST(Kernels, IsaSelectionFallsBackAndRejectsUnsupported) {
   const kernels::Isa saved = kernels::active_isa();
   kernels::set_isa(kernels::Isa::Scalar);
   EXPECT_EQ(kernels::active_isa(), kernels::Isa::Scalar);
+  kernels::set_isa(saved);
+}
+
+TEST(Kernels, EveryIsaGivesTheReferenceTraceOnShippedModels) {
+  // End to end: every register of every layer (convs, depthwise, Gemm, pooling, residual Add) on the int8
+  // kernels equals the scalar reference engine, on real images of every shipped model.
+  const kernels::Isa saved = kernels::active_isa();
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    for (int64_t i = 0; i < 20; ++i) {
+      Trace want;
+      kernels::set_isa(kernels::Isa::Scalar);
+      m.engine->run(test::test_set().image(i), want);
+      for (kernels::Isa isa : kernels::supported_isas()) {
+        kernels::set_isa(isa);
+        Trace got;
+        const float* image = test::test_set().image(i);
+        m.engine->run_batch(&image, &got, 1);
+        ASSERT_EQ(got.values, want.values) << name << " image " << i << " " << kernels::isa_name(isa);
+        ASSERT_EQ(got.acc, want.acc) << name << " image " << i << " " << kernels::isa_name(isa);
+      }
+    }
+  }
   kernels::set_isa(saved);
 }
 
