@@ -57,6 +57,17 @@ inline void copy_short(uint8_t* dst, const uint8_t* src, int64_t n) {
   }
 }
 
+/// for i < n: f(i); shared out over the enclosing team (an orphaned omp for) when `team`, else a plain loop.
+template <class F>
+inline void team_for(bool team, int64_t n, F&& f) {
+  if (team) {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) f(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
+}
+
 /// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
 inline int32_t wrap_p(int32_t v, int pbits) {
   const int sh = 32 - pbits;
@@ -101,63 +112,76 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   thread_local std::vector<uint8_t> plane, col;
   const int64_t channels = is[0];
   plane.resize(static_cast<size_t>(channels * ph * pw));
-  if (pt || pl || win.pads[2] || win.pads[3]) std::fill(plane.begin(), plane.end(), pad);
-  for (int64_t ch = 0; ch < channels; ++ch)
-    for (int64_t y = 0; y < h; ++y) {
-      const int32_t* src = input.data() + (ch * h + y) * wd;
-      uint8_t* dst = plane.data() + (ch * ph + y + pt) * pw + pl;
-      for (int64_t x = 0; x < wd; ++x) dst[x] = static_cast<uint8_t>(src[x] + f.off);
-    }
   packed.resize(static_cast<size_t>(kq * mp * 4));
   col.resize(static_cast<size_t>(4 * kq * mp));
   c.resize(static_cast<size_t>(d.n * mp));
-  for (int64_t g = 0; g < d.groups; ++g) {
-    for (int64_t k = 0; k < 4 * kq; ++k) {
-      uint8_t* row = col.data() + k * mp;
-      if (k >= d.k) {
-        std::fill(row, row + mp, uint8_t{0});  // zero weights pad k; any value would do
-        continue;
+  const bool padded = pt || pl || win.pads[2] || win.pads[3];
+  // thread_local buffers are named through plain pointers: inside a parallel region each thread would
+  // otherwise see its own.
+  uint8_t* const plane_p = plane.data();
+  uint8_t* const col_p = col.data();
+  uint8_t* const packed_p = packed.data();
+  int32_t* const c_p = c.data();
+  int32_t* const acc_p = acc.data();
+  auto body = [&](bool team) {
+    team_for(team, channels, [&](int64_t ch) {
+      uint8_t* cp = plane_p + ch * ph * pw;
+      if (padded) std::fill(cp, cp + ph * pw, pad);
+      for (int64_t y = 0; y < h; ++y) {
+        const int32_t* src = input.data() + (ch * h + y) * wd;
+        uint8_t* dst = cp + (y + pt) * pw + pl;
+        for (int64_t x = 0; x < wd; ++x) dst[x] = static_cast<uint8_t>(src[x] + f.off);
       }
-      const int64_t ci = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
-      const uint8_t* base = plane.data() + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
-      for (int64_t y = 0; y < oh; ++y) {
-        const uint8_t* __restrict src = base + y * win.stride_h * pw;
-        uint8_t* __restrict dst = row + y * ow;
-        if (win.stride_w == 1 && ow >= 64)
-          std::memcpy(dst, src, static_cast<size_t>(ow));
-        else if (win.stride_w == 1)
-          copy_short(dst, src, ow);  // rows are short: a memcpy call per row costs more than the copy
+    });
+    for (int64_t g = 0; g < d.groups; ++g) {
+      team_for(team, 4 * kq, [&](int64_t k) {
+        uint8_t* row = col_p + k * mp;
+        if (k >= d.k) {
+          std::fill(row, row + mp, uint8_t{0});  // zero weights pad k; any value would do
+          return;
+        }
+        const int64_t ci = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
+        const uint8_t* base = plane_p + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+        for (int64_t y = 0; y < oh; ++y) {
+          const uint8_t* __restrict src = base + y * win.stride_h * pw;
+          uint8_t* __restrict dst = row + y * ow;
+          if (win.stride_w == 1 && ow >= 64)
+            std::memcpy(dst, src, static_cast<size_t>(ow));
+          else if (win.stride_w == 1)
+            copy_short(dst, src, ow);  // rows are short: a memcpy call per row costs more than the copy
+          else
+            for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * win.stride_w];
+        }
+        std::fill(row + d.m, row + mp, uint8_t{0});
+      });
+      team_for(team, kq, [&](int64_t q) { kernels::interleave4(col_p + 4 * q * mp, mp, 1, packed_p + q * mp * 4); });
+      const int8_t* w = f.w.w.data() + g * d.n * f.w.ld;
+      const int32_t* init = f.init.data() + g * d.n;
+      // Blocks of 6 rows match the kernel; a team splits them, a single thread takes them in one call.
+      if (team) {
+        team_for(true, (d.n + 5) / 6, [&](int64_t b) {
+          const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
+          kernels::gemm_u8s8(isa, packed_p, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, c_p + j0 * mp, mp);
+        });
+      } else {
+        kernels::gemm_u8s8(isa, packed_p, mp, kq, w, f.w.ld, d.n, init, c_p, mp);
+      }
+      team_for(team, d.n, [&](int64_t j) {
+        const int32_t* src = c_p + j * mp;
+        int32_t* out = acc_p + (g * d.n + j) * d.m;
+        if (pbits < 32)
+          for (int64_t m = 0; m < d.m; ++m) out[m] = wrap_p(src[m], pbits);
         else
-          for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * win.stride_w];
-      }
-      std::fill(row + d.m, row + mp, uint8_t{0});
+          std::copy(src, src + d.m, out);
+      });
     }
-    kernels::interleave4(col.data(), mp, kq, packed.data());
-    const int8_t* w = f.w.w.data() + g * d.n * f.w.ld;
-    const int32_t* init = f.init.data() + g * d.n;
-    // Threads split the output channels (batch 1 on large layers); blocks of 6 rows match the kernel.
-    const int64_t blocks = (d.n + 5) / 6;
-    // (thread_local buffers are named through plain pointers: inside the region each thread would see its own.)
-    const bool par = threaded && blocks > 1 && d.n * d.k * d.m >= (int64_t{1} << 18);
-    const uint8_t* a = packed.data();
-    int32_t* cbuf = c.data();
-    if (par) {
-#pragma omp parallel for schedule(static)
-      for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
-        kernels::gemm_u8s8(isa, a, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, cbuf + j0 * mp, mp);
-      }
-    } else {
-      kernels::gemm_u8s8(isa, a, mp, kq, w, f.w.ld, d.n, init, cbuf, mp);  // no OpenMP call on the serial path
-    }
-    for (int64_t j = 0; j < d.n; ++j) {
-      const int32_t* src = c.data() + j * mp;
-      int32_t* out = acc.data() + (g * d.n + j) * d.m;
-      if (pbits < 32)
-        for (int64_t m = 0; m < d.m; ++m) out[m] = wrap_p(src[m], pbits);
-      else
-        std::copy(src, src + d.m, out);
-    }
+  };
+  // Batch 1 on a large layer: the whole layer is split over the threads, stage by stage.
+  if (threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
+#pragma omp parallel
+    body(true);
+  } else {
+    body(false);
   }
 }
 
@@ -225,6 +249,19 @@ void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, st
     kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, out.data() + c * m);
 }
 
+void IntegerEngine::requantize_all_threaded(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
+  const kernels::Isa isa = kernels::active_isa();
+  const QLayer& L = q_.layers[l];
+  const int64_t m = pixels_[l];
+  const int64_t channels = static_cast<int64_t>(acc.size()) / m;
+  const int32_t zp = q_.enc[L.output].zero_point;
+  out.resize(acc.size());
+  int32_t* o = out.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < channels; ++c)
+    kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, o + c * m);
+}
+
 void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
   const QLayer& L = q_.layers[l];
   const int64_t m = pixels_[l];
@@ -250,10 +287,15 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
   const Shape& os = q_.graph.values[L.output].shape;
   switch (L.op) {
     case QOp::Compute:
-      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar)
+      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) {
         accumulate_fast(l, in, t.acc[l], threaded);
-      else
+        if (threaded && static_cast<int64_t>(t.acc[l].size()) * 64 >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
+          requantize_all_threaded(l, t.acc[l], out);
+          return;
+        }
+      } else {
         accumulate_ref(l, in, t.acc[l]);
+      }
       requantize_all(l, t.acc[l], out);
       return;
     case QOp::Clamp:
@@ -409,6 +451,24 @@ void IntegerEngine::run_batch(const float* const* images, Trace* traces, size_t 
   }
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < n; ++i) run(images[i], traces[i]);
+}
+
+void IntegerEngine::predict_batch(const float* const* images, int* top1, size_t n) const {
+  if (n == 1 && !omp_in_parallel()) {
+    thread_local Trace t;
+    run_batch(images, &t, 1);
+    top1[0] = predict(t);
+    return;
+  }
+#pragma omp parallel
+  {
+    Trace t;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; ++i) {
+      run(images[i], t);
+      top1[i] = predict(t);
+    }
+  }
 }
 
 int IntegerEngine::predict(const Trace& t) const {

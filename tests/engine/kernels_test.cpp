@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <climits>
 
 #include "ftdla/core/bits.hpp"
@@ -171,6 +173,31 @@ TEST(Kernels, ScalarRowMatchesMultiplyByQuantizedMultiplier) {
     const int64_t want = std::clamp<int64_t>(int64_t{quant::multiply_by_quantized_multiplier(a, qm)} + 3, -100, 100);
     ASSERT_EQ(out, want);
   }
+}
+
+TEST(Kernels, LayersSplitOverThreadsGiveTheSameTrace) {
+  // A batch of one splits every layer over the threads (threshold lowered to 0 here): same registers.
+  const int saved_threads = omp_get_max_threads();
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    IntegerEngine split(m.q);
+    split.set_layer_parallel_macs(0);
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      for (int64_t i = 0; i < 5; ++i) {
+        Trace want, got;
+        m.engine->run(test::test_set().image(i), want);
+        const float* image = test::test_set().image(i);
+        split.run_batch(&image, &got, 1);
+        ASSERT_EQ(got.values, want.values) << name << " threads " << threads;
+        ASSERT_EQ(got.acc, want.acc) << name << " threads " << threads;
+        int top1 = -1;
+        split.predict_batch(&image, &top1, 1);
+        EXPECT_EQ(top1, m.engine->predict(want));
+      }
+    }
+  }
+  omp_set_num_threads(saved_threads);
 }
 
 TEST(Kernels, IsaSelectionFallsBackAndRejectsUnsupported) {

@@ -29,6 +29,11 @@ class IntegerEngine {
   /// Run `n` images (traces[i] for images[i]). Threads cover the batch; a batch of one is parallelized
   /// inside its larger layers. Bit-identical to run() on each image.
   void run_batch(const float* const* images, Trace* traces, size_t n) const;
+  /// MACs from which a batch of one splits a layer over the threads (default 2^20; tests lower it).
+  void set_layer_parallel_macs(int64_t macs) { layer_parallel_macs_ = macs; }
+  /// Predicted classes of `n` images (top1[i] for images[i]); like run_batch, but each thread reuses one
+  /// trace, so memory does not grow with the batch.
+  void predict_batch(const float* const* images, int* top1, size_t n) const;
   /// Re-run layers [from, end) from the values already in `t` (used after overriding registers).
   void run_layers(size_t from, Trace& t) const;
   /// Run one layer: compute layers fill t.acc[l] then t.values[output].
@@ -65,6 +70,7 @@ class IntegerEngine {
     std::vector<int32_t> init;
     int32_t off = 0;
   };
+  void requantize_all_threaded(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
   void run_layer_impl(size_t l, Trace& t, bool threaded) const;
   void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
@@ -72,6 +78,7 @@ class IntegerEngine {
   const quant::QGraph& q_;
   std::vector<int64_t> pixels_;
   std::vector<FastLayer> fast_;
+  int64_t layer_parallel_macs_ = int64_t{1} << 20;
 };
 
 /// Accuracy of a classifier over a dataset.
