@@ -172,7 +172,11 @@ Evaluator::Context& Evaluator::context(const protect::DesignPoint& d) {
   auto& slot = contexts_[key.dump()];
   if (!slot) {
     slot = std::make_unique<Context>();
-    slot->q = quant::quantize(g_, calib_, qo);
+    // The float ranges do not depend on the design: measured once, reused by every quantization.
+    const int64_t calib_images = std::min<int64_t>(qo.calib_images, calib_.count());
+    if (!ranges_ || ranges_->images != calib_images)
+      ranges_ = std::make_unique<quant::FloatRanges>(quant::measure_ranges(g_, calib_, calib_images));
+    slot->q = quant::quantize(g_, calib_, qo, ranges_.get());
     slot->engine = std::make_unique<engine::IntegerEngine>(slot->q);
     slot->mp = accel::map_network(slot->q, as);
     // One bound for all contexts: a new set may store what keeps the total within max_memory / 2.

@@ -152,7 +152,36 @@ void check_input_fits(const Graph& g, const data::Dataset& ds) {
                           " per image, but the dataset's images are " + to_string(ds.image_shape));
 }
 
-QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& opt) {
+FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t images) {
+  check_input_fits(g, calib);
+  images = std::min<int64_t>(images, calib.count());
+  const model::FloatEngine fe(g);
+  const int64_t per = numel(calib.image_shape);
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<Stats>> local(threads, std::vector<Stats>(g.values.size()));
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t i = 0; i < images; ++i) {
+    auto vals = fe.run_all(calib.pixels.data() + i * per);
+    auto& ls = local[omp_get_thread_num()];
+    for (size_t v = 0; v < vals.size(); ++v)
+      for (float x : vals[v]) {
+        ls[v].lo = std::min(ls[v].lo, static_cast<double>(x));
+        ls[v].hi = std::max(ls[v].hi, static_cast<double>(x));
+      }
+  }
+  FloatRanges r;
+  r.images = images;
+  r.lo.assign(g.values.size(), std::numeric_limits<double>::infinity());
+  r.hi.assign(g.values.size(), -std::numeric_limits<double>::infinity());
+  for (auto& ls : local)
+    for (size_t v = 0; v < ls.size(); ++v) {
+      r.lo[v] = std::min(r.lo[v], ls[v].lo);
+      r.hi[v] = std::max(r.hi[v], ls[v].hi);
+    }
+  return r;
+}
+
+QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& opt, const FloatRanges* ranges) {
   opt.validate();
   check_input_fits(g, calib);
   for (const auto& [name, kl] : opt.k_per_layer) {
@@ -186,25 +215,18 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   model::FloatEngine fe(g);
   std::vector<Stats> st(g.values.size());
   const int64_t per = numel(calib.image_shape);
-  // Pass 1: min/max per value.
+  // Pass 1: min/max per value (or the ranges the caller measured once).
   {
-    const int threads = omp_get_max_threads();
-    std::vector<std::vector<Stats>> local(threads, std::vector<Stats>(g.values.size()));
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t i = 0; i < images; ++i) {
-      auto vals = fe.run_all(calib.pixels.data() + i * per);
-      auto& ls = local[omp_get_thread_num()];
-      for (size_t v = 0; v < vals.size(); ++v)
-        for (float x : vals[v]) {
-          ls[v].lo = std::min(ls[v].lo, static_cast<double>(x));
-          ls[v].hi = std::max(ls[v].hi, static_cast<double>(x));
-        }
+    FloatRanges measured;
+    const FloatRanges* r = ranges;
+    if (!r || r->images != images || r->lo.size() != g.values.size()) {
+      measured = measure_ranges(g, calib, images);
+      r = &measured;
     }
-    for (auto& ls : local)
-      for (size_t v = 0; v < st.size(); ++v) {
-        st[v].lo = std::min(st[v].lo, ls[v].lo);
-        st[v].hi = std::max(st[v].hi, ls[v].hi);
-      }
+    for (size_t v = 0; v < st.size(); ++v) {
+      st[v].lo = r->lo[v];
+      st[v].hi = r->hi[v];
+    }
   }
   std::vector<bool> nonneg(g.values.size(), false);
   nonneg[g.input] = st[g.input].lo >= 0.0;

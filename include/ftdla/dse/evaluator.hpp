@@ -16,6 +16,7 @@
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/fault/campaign.hpp"
 #include "ftdla/model/graph.hpp"
+#include "ftdla/quant/calibrate.hpp"
 #include "ftdla/protect/design.hpp"
 #include "ftdla/protect/plan.hpp"
 
@@ -119,6 +120,7 @@ class Evaluator {
   const model::Graph& g_;
   const data::Dataset& test_;
   const data::Dataset& calib_;
+  std::unique_ptr<quant::FloatRanges> ranges_;  ///< first calibration pass, shared by all designs
   quant::QuantOptions base_;
   Environment env_;
   Constraints cons_;
