@@ -12,7 +12,7 @@ ftdla="$b/cli/ftdla"
 out="$root/out"
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-common=(inject --ber 2e-3 --trials 40000 --images 500 --seed 7)
+common=(inject --ber 2e-3 --trials 400000 --images 500 --seed 7)
 t0=$(date +%s.%N)
 OMP_NUM_THREADS=1 "$ftdla" "${common[@]}" --json "$out/scale_1rank.json" > /dev/null
 t1=$(date +%s.%N)

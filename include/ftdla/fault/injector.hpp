@@ -70,9 +70,9 @@ class Injector {
 
 /// Crossover between the incremental and the dense path, in faults per inference, measured with
 /// bench/inject_bench BM_Path (LeNet-5, neuron site, 1 thread, int8 kernels on AVX-512 VNNI): per trial
-/// the incremental path took 10 / 19 / 34 / 60 us at 1 / 2 / 4 / 8 faults, the dense path 23-25 us
-/// whatever the count up to 16. Past a few faults nearly every fault propagates through the rest of the
-/// network, and a full re-run on the int8 kernels is cheaper than tracking sparse deltas.
-constexpr int64_t kDenseFaults = 3;
+/// the incremental path took 9.2 / 15.7 / 25.6 / 42.2 us at 1 / 2 / 4 / 8 faults, the dense path
+/// 14.1-14.9 us whatever the count up to 8. Past one fault nearly every fault propagates through the rest
+/// of the network, and a full re-run on the int8 kernels is cheaper than tracking sparse deltas.
+constexpr int64_t kDenseFaults = 2;
 
 }  // namespace ftdla::fault
