@@ -238,6 +238,11 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
 }
 
 void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
+  requantize_all_impl(l, acc, out, false);
+}
+
+void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out,
+                                        bool threaded) const {
   const kernels::Isa isa = kernels::active_isa();
   if (isa == kernels::Isa::Scalar) return requantize_all_ref(l, acc, out);
   const QLayer& L = q_.layers[l];
@@ -245,21 +250,16 @@ void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, st
   const int64_t channels = static_cast<int64_t>(acc.size()) / m;
   const int32_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
-  for (int64_t c = 0; c < channels; ++c)
-    kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, out.data() + c * m);
-}
-
-void IntegerEngine::requantize_all_threaded(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
-  const kernels::Isa isa = kernels::active_isa();
-  const QLayer& L = q_.layers[l];
-  const int64_t m = pixels_[l];
-  const int64_t channels = static_cast<int64_t>(acc.size()) / m;
-  const int32_t zp = q_.enc[L.output].zero_point;
-  out.resize(acc.size());
   int32_t* o = out.data();
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < channels; ++c)
+  auto row = [&](int64_t c) {
     kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, o + c * m);
+  };
+  if (threaded) {
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < channels; ++c) row(c);
+  } else {
+    for (int64_t c = 0; c < channels; ++c) row(c);
+  }
 }
 
 void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
@@ -287,16 +287,13 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
   const Shape& os = q_.graph.values[L.output].shape;
   switch (L.op) {
     case QOp::Compute:
-      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) {
+      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar)
         accumulate_fast(l, in, t.acc[l], threaded);
-        if (threaded && static_cast<int64_t>(t.acc[l].size()) * 64 >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
-          requantize_all_threaded(l, t.acc[l], out);
-          return;
-        }
-      } else {
+      else
         accumulate_ref(l, in, t.acc[l]);
-      }
-      requantize_all(l, t.acc[l], out);
+      requantize_all_impl(l, t.acc[l], out,
+                          threaded && static_cast<int64_t>(t.acc[l].size()) * 64 >= layer_parallel_macs_ &&
+                              omp_get_max_threads() > 1);
       return;
     case QOp::Clamp:
       out.resize(in.size());

@@ -14,6 +14,14 @@
 
 namespace ftdla::engine::kernels {
 
+/// Sum of the eight int32 lanes of a ymm register (the AVX-VNNI and AVX2 kernels).
+__attribute__((target("avx2"), always_inline)) static inline int32_t hsum256(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
 // ---- AVX-512 VNNI: 16 int32 lanes, vpdpbusd zmm ------------------------------------------------------
 namespace avx512vnni {
 #define FTDLA_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -42,12 +50,7 @@ FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
 FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm256_dpbusd_avx_epi32(acc, a, b); }
 FTDLA_INLINE void store(int32_t* p, Vec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-FTDLA_INLINE int32_t hsum(Vec v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
+FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET
@@ -76,12 +79,7 @@ FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) {
 FTDLA_INLINE void store(int32_t* p, Vec v) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(v, 0xD8));
 }
-FTDLA_INLINE int32_t hsum(Vec v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
+FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET

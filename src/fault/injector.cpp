@@ -15,6 +15,12 @@ namespace {
 /// kernels; a layer whose changed inputs would need more delta MACs than its MACs / this is recomputed.
 constexpr int64_t kSparseMacCost = 32;
 
+/// Sorted, without repeats (output indices that several faults reach are handled once).
+inline void sort_unique(std::vector<int32_t>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
 /// o / m for 0 <= o < 2^31 through a double reciprocal (an integer division costs ~30 cycles on the hot
 /// path), corrected to the exact quotient.
 inline int64_t divide(int64_t o, int64_t m, double inv_m) {
@@ -132,8 +138,7 @@ InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, co
     if (!lf.mac.empty() || !lf.pmac.empty()) {
       targets.clear();
       mac_fault_targets(l, lf, targets);
-      std::sort(targets.begin(), targets.end());
-      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      sort_unique(targets);
       for (int32_t o : targets) {
         const int64_t oc = o / d.m;
         if (shield_.channel_protected(l, oc)) continue;
@@ -144,8 +149,7 @@ InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, co
     if (!lf.neuron.empty() || !lf.pneuron.empty()) {
       targets.clear();
       output_fault_targets(l, lf, targets);
-      std::sort(targets.begin(), targets.end());
-      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      sort_unique(targets);
       for (int32_t o : targets) {
         const int64_t oc = o / d.m;
         if (!shield_.channel_protected(l, oc)) out[o] = apply_output_faults(l, oc / d.n, o % d.m, oc % d.n, out[o], lf);
@@ -347,8 +351,7 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
             }
           }
         }
-        std::sort(w.targets.begin(), w.targets.end());
-        w.targets.erase(std::unique(w.targets.begin(), w.targets.end()), w.targets.end());
+        sort_unique(w.targets);
         // Evaluate the layer on a faulty copy of its inputs, element by element.
         for (int32_t o : w.targets) {
           int32_t v = 0;

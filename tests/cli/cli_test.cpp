@@ -19,42 +19,22 @@
 
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
+#include "run_ftdla.hpp"
 
 namespace ftdla::cli {
 namespace {
 
-const std::string kBinary = FTDLA_BINARY_DIR "/cli/ftdla";
 std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
 
 // Fast settings for commands that quantize the model: few calibration and test images.
 const std::vector<std::string> kFast = {"--calib-images", "64", "--limit", "20"};
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Result {
-  int status = -1;  // exit status, or -1 if it did not exit normally
-  std::string out, err;
-  std::string command;
-};
+using test::kBinary;
+using test::read_file;
+using test::Result;
 
 /// Run `ftdla args...` with stdout and stderr redirected to files.
-Result ftdla(const std::vector<std::string>& args) {
-  const TempDir io("ftdla-cli");
-  Result r;
-  r.command = shell_quote(kBinary);
-  for (const auto& a : args) r.command += " " + shell_quote(a);
-  const std::string full = r.command + " </dev/null >" + shell_quote(io.file("out")) + " 2>" + shell_quote(io.file("err"));
-  const int st = std::system(full.c_str());
-  r.status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
-  r.out = read_file(io.file("out"));
-  r.err = read_file(io.file("err"));
-  return r;
-}
+Result ftdla(const std::vector<std::string>& args) { return test::run_ftdla("", args); }
 
 std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());

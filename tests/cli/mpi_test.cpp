@@ -15,11 +15,14 @@
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
+#include "run_ftdla.hpp"
 
 namespace ftdla::cli {
 namespace {
 
-const std::string kBinary = FTDLA_BINARY_DIR "/cli/ftdla";
+using test::kBinary;
+using test::read_file;
+using test::Result;
 
 // Environment and flags OpenMPI needs on a CI container: it refuses to run as root without the two
 // variables; --oversubscribe allows more ranks than cores; shared memory (vader) without the
@@ -28,13 +31,6 @@ const std::string kBinary = FTDLA_BINARY_DIR "/cli/ftdla";
 const std::string kEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ";
 const std::string kMpirunFlags =
     " -q --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none -np ";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string mpirun_path() {
   const TempDir d("ftdla-mpi");
@@ -45,24 +41,9 @@ std::string mpirun_path() {
   return p;
 }
 
-struct Result {
-  int status = -1;
-  std::string out, err, command;
-};
-
 /// `ftdla args...`, under `mpirun -np ranks` when ranks > 0.
 Result run(int ranks, const std::vector<std::string>& args) {
-  const TempDir io("ftdla-mpi");
-  Result r;
-  r.command = kEnv + (ranks > 0 ? shell_quote(mpirun_path()) + kMpirunFlags + std::to_string(ranks) + " " : "") +
-              shell_quote(kBinary);
-  for (const auto& a : args) r.command += " " + shell_quote(a);
-  const std::string full = r.command + " </dev/null >" + shell_quote(io.file("out")) + " 2>" + shell_quote(io.file("err"));
-  const int st = std::system(full.c_str());
-  r.status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
-  r.out = read_file(io.file("out"));
-  r.err = read_file(io.file("err"));
-  return r;
+  return test::run_ftdla(kEnv + (ranks > 0 ? shell_quote(mpirun_path()) + kMpirunFlags + std::to_string(ranks) + " " : ""), args);
 }
 
 /// The result without what legitimately differs between runs: timing / throughput, ranks, threads, peak RSS.

@@ -70,7 +70,7 @@ class IntegerEngine {
     std::vector<int32_t> init;
     int32_t off = 0;
   };
-  void requantize_all_threaded(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
+  void requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out, bool threaded) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
   void run_layer_impl(size_t l, Trace& t, bool threaded) const;
   void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
