@@ -430,22 +430,17 @@ void IntegerEngine::run_layers(size_t from, Trace& t) const {
   for (size_t l = from; l < q_.layers.size(); ++l) run_layer(l, t);
 }
 
-void IntegerEngine::run(const float* image, Trace& t) const {
+void IntegerEngine::run(const float* image, Trace& t) const { run_image(image, t, false); }
+
+void IntegerEngine::run_image(const float* image, Trace& t, bool threaded) const {
   t.values.resize(q_.graph.values.size());
   t.acc.resize(q_.layers.size());
   t.values[q_.input] = q_.quantize_input(image);
-  run_layers(0, t);
+  for (size_t l = 0; l < q_.layers.size(); ++l) run_layer_impl(l, t, threaded);
 }
 
 void IntegerEngine::run_batch(const float* const* images, Trace* traces, size_t n) const {
-  if (n == 1 && !omp_in_parallel()) {
-    Trace& t = traces[0];
-    t.values.resize(q_.graph.values.size());
-    t.acc.resize(q_.layers.size());
-    t.values[q_.input] = q_.quantize_input(images[0]);
-    for (size_t l = 0; l < q_.layers.size(); ++l) run_layer_impl(l, t, true);
-    return;
-  }
+  if (n == 1 && !omp_in_parallel()) return run_image(images[0], traces[0], true);
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < n; ++i) run(images[i], traces[i]);
 }

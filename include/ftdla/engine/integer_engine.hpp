@@ -73,6 +73,8 @@ class IntegerEngine {
   void requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out, bool threaded) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
   void run_layer_impl(size_t l, Trace& t, bool threaded) const;
+  /// Quantize and run every layer; `threaded` splits large layers over the threads (a batch of one).
+  void run_image(const float* image, Trace& t, bool threaded) const;
   void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
 
   const quant::QGraph& q_;
