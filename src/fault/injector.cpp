@@ -12,8 +12,12 @@ namespace ftdla::fault {
 
 namespace {
 /// A sparse delta MAC (scattered add + touch bookkeeping) costs about this many dense MACs on the int8
-/// kernels; a layer whose changed inputs would need more delta MACs than its MACs / this is recomputed.
+/// kernels; once a layer's changed inputs would need more delta MACs than its MACs / this, the rest of the
+/// network is re-run densely.
 constexpr int64_t kSparseMacCost = 32;
+/// Likewise for a changed element through a pooling / elementwise layer (window walk, sort, scalar op)
+/// against the same element on the vectorized dense loops.
+constexpr int64_t kSparseElemCost = 16;
 
 /// Sorted, without repeats (output indices that several faults reach are handled once).
 inline void sort_unique(std::vector<int32_t>& v) {
@@ -104,23 +108,56 @@ struct Injector::Work {
 };
 
 Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& mapping, Shield shield)
-    : e_(engine), mp_(mapping), shield_(std::move(shield)), dense_threshold_(kDenseFaults) {}
+    : e_(engine), mp_(mapping), shield_(std::move(shield)), dense_threshold_(kDenseFaults) {
+  const auto& q = e_.qgraph();
+  const size_t layers = q.layers.size();
+  sparse_cost_.assign(layers, 0);
+  dense_cost_.assign(layers, 0);
+  live_in_.assign(layers, {});
+  std::vector<int> producer(q.graph.values.size(), -1);  // layer that writes each value (-1: the input)
+  for (size_t l = 0; l < layers; ++l) {
+    const QLayer& L = q.layers[l];
+    producer[L.output] = static_cast<int>(l);
+    if (L.op == QOp::Compute) {
+      const model::Node& node = q.graph.nodes[L.node];
+      const model::GemmDims& d = mp_.of(l).dims;
+      const int64_t fan = node.op == model::OpKind::Gemm ? d.n : d.n * node.window.kernel_h * node.window.kernel_w;
+      sparse_cost_[l] = fan * kSparseMacCost;
+      dense_cost_[l] = mp_.of(l).macs;
+    } else {
+      sparse_cost_[l] = kSparseElemCost;
+      dense_cost_[l] = numel(q.graph.values[L.output].shape);
+    }
+  }
+  // Values a re-run from layer l reads without computing them: written before l (or the input).
+  for (size_t l = 0; l < layers; ++l)
+    for (size_t j = l; j < layers; ++j)
+      for (int v : q.layers[j].inputs)
+        if (producer[v] < static_cast<int>(l) && std::find(live_in_[l].begin(), live_in_[l].end(), v) == live_in_[l].end())
+          live_in_[l].push_back(v);
+}
 
 InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, const std::vector<int32_t>& golden_output,
                                     const FaultSet& faults, std::vector<int32_t>* logits) const {
   const auto& q = e_.qgraph();
-  InjectionResult res;
   if (shield_.full_tmr || faults.empty()) {
+    InjectionResult res;
     res.top1 = model::argmax(golden_output.data(), golden_output.size());
     if (logits) *logits = golden_output;
     return res;
   }
   thread_local engine::Trace t;
-  thread_local std::vector<int32_t> targets;
   t.values.resize(q.graph.values.size());
   t.acc.resize(q.layers.size());
   t.values[q.input] = golden_input;
-  for (size_t l = 0; l < q.layers.size(); ++l) {
+  return dense_from(0, t, golden_output, faults, logits);
+}
+
+InjectionResult Injector::dense_from(size_t first, engine::Trace& t, const std::vector<int32_t>& golden_output,
+                                     const FaultSet& faults, std::vector<int32_t>* logits) const {
+  const auto& q = e_.qgraph();
+  thread_local std::vector<int32_t> targets;
+  for (size_t l = first; l < q.layers.size(); ++l) {
     const QLayer& L = q.layers[l];
     if (L.op != QOp::Compute) {
       e_.run_layer(l, t);
@@ -156,6 +193,7 @@ InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, co
       }
     }
   }
+  InjectionResult res;
   const auto& out = t.values[q.output];
   res.output_changed = out != golden_output;
   res.top1 = model::argmax(out.data(), out.size());
@@ -326,7 +364,21 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
   for (size_t l = 0; l < q.layers.size(); ++l) {
     const QLayer& L = q.layers[l];
     bool in_dirty = false;
-    for (int v : L.inputs) in_dirty |= w.dirty[v] != 0;
+    int64_t in_changed = 0;
+    for (int v : L.inputs)
+      if (w.dirty[v]) {
+        in_dirty = true;
+        in_changed += static_cast<int64_t>(w.changed[v].size());
+      }
+    if (in_dirty && in_changed * sparse_cost_[l] > dense_cost_[l]) {
+      // The delta has spread: the rest of the network is cheaper as a full re-run on the fast kernels,
+      // from the faulty values as they stand (bit-identical: the same code as run_dense from here).
+      thread_local engine::Trace t;
+      t.values.resize(q.graph.values.size());
+      t.acc.resize(q.layers.size());
+      for (int v : live_in_[l]) t.values[v] = w.view(golden, v);
+      return dense_from(l, t, gold_out, faults, logits);
+    }
     if (L.op != QOp::Compute) {
       if (in_dirty) {
         // Recompute only the outputs that read a changed input.
@@ -379,16 +431,7 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
       const auto& gin = golden.values[L.inputs[0]];
       const auto& ch = w.changed[L.inputs[0]];
       const model::Node& node = q.graph.nodes[L.node];
-      const int64_t fan = node.op == model::OpKind::Gemm ? d.n : d.n * node.window.kernel_h * node.window.kernel_w;
-      if (static_cast<int64_t>(ch.size()) * fan * kSparseMacCost > mp_.of(l).macs) {
-        // Dense: cheaper to recompute every accumulator from the faulty input on the int8 kernels.
-        e_.accumulate(l, input, w.dense_acc);
-        for (int64_t o = 0; o < outs; ++o)
-          if (w.dense_acc[o] != gacc[o]) {
-            w.delta[o] = static_cast<int64_t>(w.dense_acc[o]) - gacc[o];
-            w.touch(static_cast<int32_t>(o));
-          }
-      } else if (node.op == model::OpKind::Gemm) {
+      if (node.op == model::OpKind::Gemm) {
         for (int32_t i : ch) {
           const int64_t dx = static_cast<int64_t>(input[i]) - gin[i];
           for (int64_t n = 0; n < d.n; ++n) {

@@ -61,11 +61,18 @@ class Injector {
   void output_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const;
   bool chain_hit(size_t l, const LayerFaults& lf, int64_t g, int64_t m, int64_t n) const;
   int32_t raw_input(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t k) const;
+  /// The dense loop from layer `first` on: `t` holds every value layers >= first read but do not write.
+  InjectionResult dense_from(size_t first, engine::Trace& t, const std::vector<int32_t>& golden_output,
+                             const FaultSet& faults, std::vector<int32_t>* logits) const;
 
   const engine::IntegerEngine& e_;
   const accel::Mapping& mp_;
   Shield shield_;
   int64_t dense_threshold_;
+  /// Per layer: cost of one changed input on the sparse path and of the whole layer on the dense path
+  /// (in dense MACs or elements); values a dense re-run from that layer starts from.
+  std::vector<int64_t> sparse_cost_, dense_cost_;
+  std::vector<std::vector<int>> live_in_;
 };
 
 /// Crossover between the incremental and the dense path, in faults per inference, measured with
