@@ -76,15 +76,13 @@ void add_inject(CLI::App& root) {
     spec.validate();
     if (margin->count() > 0) (void)leveugle_sample_size(0, a->margin, a->confidence);  // validates early
     const auto setup = load_for_injection(a->model, a->accel, a->images, max_memory);
-    const quant::QGraph& q = setup->q;
-    const accel::Mapping& mp = setup->mapping;
     const fault::Injector& inj = *setup->injector;
     const fault::GoldenSet& golden = *setup->golden;
     if (spec.images > golden.size()) spec.images = golden.size();
     if (margin->count() > 0) {
-      // Population: every (exposed register bit, image) pair a single fault can hit.
-      const fault::FaultSampler s(q, mp, spec.site);
-      spec.trials = static_cast<int64_t>(leveugle_sample_size(s.exposed_bits() * static_cast<double>(spec.images), a->margin, a->confidence));
+      // Trials draw their faults with replacement: the infinite-population form (no finite-population
+      // correction, which is only for sampling without replacement).
+      spec.trials = static_cast<int64_t>(leveugle_sample_size(0, a->margin, a->confidence));
     }
     const fault::Campaign camp(inj, golden, spec);
     fault::CheckpointOptions co;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "commands.hpp"
@@ -12,6 +13,7 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/rng.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
 #include "ftdla/model/onnx_import.hpp"
@@ -45,15 +47,30 @@ struct DseArgs {
   MemoryArgs memory;
   std::string constraints_path, cost_path, cache = "default";
   dse::Environment environment;  ///< options bind straight to it: its defaults are the CLI's defaults
-  void add_to(CLI::App& app) {
+  int64_t validation_images = 5000, validation_trials = 20000;
+  void add_to(CLI::App& app, bool validation) {
     model.add_to(app);
     app.add_option("--ber", environment.ber, "bit error rate of the fault environment")->capture_default_str();
     app.add_option("--constraints", constraints_path, "JSON: max_accuracy_drop, max_faulty_drop, min_faulty_accuracy, max_latency_overhead");
     app.add_option("--cost-table", cost_path, "JSON overriding the component cost table");
-    app.add_option("--trials", environment.trials, "faulty inferences per evaluation")->capture_default_str();
-    app.add_option("--fault-images", environment.fault_images, "test images used for fault injection")->capture_default_str();
-    app.add_option("--eval-images", environment.eval_images, "test images for clean accuracy")->capture_default_str();
+    app.add_option("--trials", environment.trials, "faulty inferences at an evaluation's first look (then doubled until decided)")
+        ->capture_default_str();
+    app.add_option("--max-trials", environment.max_trials, "cap on faulty inferences per evaluation; still undecided there = infeasible")
+        ->capture_default_str();
+    app.add_option("--risk", environment.risk,
+                   "probability of a wrong feasible (or infeasible) call per constraint: decisions use one-sided bounds at this level")
+        ->capture_default_str();
+    app.add_option("--fault-images", environment.fault_images, "test images used for fault injection (capped by the search images)")
+        ->capture_default_str();
+    app.add_option("--eval-images", environment.eval_images, "test images for clean accuracy (capped by the search images)")->capture_default_str();
     app.add_option("--seed", environment.seed, "random seed")->capture_default_str();
+    app.add_option("--validation-images", validation_images,
+                   std::string("last test images held out from the search") +
+                       (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)"))
+        ->capture_default_str();
+    if (validation)
+      app.add_option("--validation-trials", validation_trials, "faulty inferences per design in the validation (>= 1)")
+          ->capture_default_str();
     memory.add_to(app);
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
@@ -74,9 +91,10 @@ struct DseArgs {
 
 struct Loaded {
   model::Graph g;
-  data::Dataset test, calib;
+  data::Dataset test, validation, calib;
   std::unique_ptr<TempDir> rank_cache;  ///< under MPI, a non-root rank's private copy of the cache
   std::unique_ptr<dse::Evaluator> ev;
+  std::string cache;  ///< the evaluation cache this rank uses ("" = none)
   std::vector<std::string> layers;
 };
 
@@ -86,7 +104,14 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   const dse::Constraints cons = a.cons();
   const cost::ComponentTable table = a.table();
   l->g = model::load_onnx(a.model.model);
-  l->test = data::load_split(a.model.data, "test", a.model.data_options(std::max(env.eval_images, env.fault_images)));
+  const data::Dataset all_test = data::load_split(a.model.data, "test", a.model.data_options());
+  const int64_t n = all_test.count(), v = a.validation_images;
+  if (v < 0 || v >= n)
+    throw ConfigError("--validation-images: must be in [0, " + std::to_string(n) + ") so that images remain for the search (got " +
+                      std::to_string(v) + ")");
+  // The search sees the first images, the validation the last ones: it never judges on what it searched.
+  l->test = data::subset(all_test, 0, n - v);
+  l->validation = data::subset(all_test, n - v, n);
   l->calib = data::load_split(a.model.data, "train", a.model.data_options(qo.calib_images));
   std::string cache = a.cache_path();
   if (dist::size() > 1 && !cache.empty()) {
@@ -108,6 +133,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
       write_file_atomic(cache, bytes);
     }
   }
+  l->cache = cache;
   l->ev = std::make_unique<dse::Evaluator>(l->g, l->test, l->calib, qo, env, cons, table, dse::file_fingerprint(a.model.model),
                                            cache);
   for (const auto& n : l->g.nodes)
@@ -124,11 +150,25 @@ std::string design_text(const protect::DesignPoint& d) {
 }
 
 void print_eval(const char* tag, const dse::Evaluation& e) {
-  std::printf("%-18s %-26s clean %.4f faulty %.4f [%.4f,%.4f] area %+7.2f%% energy %+7.2f%% latency %+6.2f%% %s%s\n", tag,
-              design_text(e.design).c_str(), e.clean_accuracy, e.faulty_accuracy, e.faulty.lo, e.faulty.hi,
-              100 * e.overheads.area, 100 * e.overheads.energy, 100 * e.overheads.latency,
-              e.feasible ? "feasible" : "infeasible", e.cached ? " (cached)" : "");
+  std::printf("%-18s %-26s clean %.4f faulty %.4f [%.4f,%.4f] n=%-5lld area %+7.2f%% energy %+7.2f%% latency %+6.2f%% %s%s\n",
+              tag, design_text(e.design).c_str(), e.clean_accuracy, e.faulty_accuracy, e.faulty.lo, e.faulty.hi,
+              static_cast<long long>(e.injections), 100 * e.overheads.area, 100 * e.overheads.energy,
+              100 * e.overheads.latency, e.decision.c_str(), e.cached ? " (cached)" : "");
   std::fflush(stdout);
+}
+
+/// The validation record of a design: evaluated again on held-out images with a fresh seed.
+nlohmann::json validation_json(const dse::Evaluation& v, uint64_t seed) {
+  return {{"faulty_accuracy", v.faulty_accuracy},
+          {"faulty_accuracy_ci95", {v.faulty.lo, v.faulty.hi}},
+          {"reliability_target", v.reliability_target},
+          {"clean_accuracy", v.clean_accuracy},
+          {"clean_target", v.clean_target},
+          {"injections", v.injections},
+          {"images", v.images},
+          {"seed", seed},
+          {"feasible", v.feasible},
+          {"decision", v.decision}};
 }
 
 }  // namespace
@@ -138,7 +178,7 @@ void add_evaluate(CLI::App& root) {
   auto a = std::make_shared<DseArgs>();
   auto design_path = std::make_shared<std::string>();
   auto json_out = std::make_shared<std::string>();
-  a->add_to(*app);
+  a->add_to(*app, false);
   app->add_option("--design", *design_path, "design point JSON (k, protected, lanes, harden_bits, accel, or preset)")->required();
   app->add_option("--json", *json_out, "write the result JSON here");
   app->callback([a, design_path, json_out] {
@@ -170,7 +210,7 @@ void add_optimize(CLI::App& root) {
     bool no_baselines = false;
   };
   auto o = std::make_shared<Opt>();
-  a->add_to(*app);
+  a->add_to(*app, true);
   app->add_option("--budget", o->budget, "fault-injection evaluations of the search (default 30)");
   app->add_option("--space", o->space_path, "design space JSON (k, fraction, lanes, harden_min/max, per_layer_k, accel)");
   app->add_option("--method", o->method, "bo | random | grid");
@@ -183,9 +223,11 @@ void add_optimize(CLI::App& root) {
     if (o->budget < 1) throw ConfigError("--budget: must be >= 1");
     const dse::Environment env = a->env();
     auto l = load(*a, env);
-    std::printf("ftdla optimize: %s, BER %.3g (%s site), %lld faulty inferences per evaluation, objective %s overhead\n",
-                a->model.model.c_str(), env.ber, fault::site_name(env.site), static_cast<long long>(env.trials),
-                dse::objective_name(obj));
+    std::printf("ftdla optimize: %s, BER %.3g (%s site), objective %s overhead; %lld search images, %lld held out\n"
+                "each evaluation: %lld faulty inferences, doubled until every constraint is decided at risk %.3g (at most %lld)\n",
+                a->model.model.c_str(), env.ber, fault::site_name(env.site), dse::objective_name(obj),
+                static_cast<long long>(l->test.count()), static_cast<long long>(a->validation_images),
+                static_cast<long long>(env.trials), env.risk, static_cast<long long>(env.max_trials));
     const double base_acc = l->ev->baseline_accuracy(spec.accel);
     std::printf("baseline clean int%d accuracy %.4f (%.4f on the fault images); constraints: clean >= %.4f, faulty >= %.4f, "
                 "latency <= +%.1f%%\n",
@@ -212,54 +254,85 @@ void add_optimize(CLI::App& root) {
           (void)obj;
           print_eval(tag, e);
         });
-    // Headline comparison.
-    std::printf("\n%-18s %-26s %9s %9s %9s %9s %s\n", "design", "knobs", "area", "energy", "latency", "faulty", "feasible");
-    auto row = [](const char* name, const dse::Evaluation& e) {
-      std::printf("%-18s %-26s %+8.2f%% %+8.2f%% %+8.2f%% %9.4f %s\n", name, design_text(e.design).c_str(), 100 * e.overheads.area,
-                  100 * e.overheads.energy, 100 * e.overheads.latency, e.faulty_accuracy, e.feasible ? "yes" : "no");
-    };
-    row("unprotected", b.unprotected);
-    row("full_tmr", b.full_tmr);
-    row("algorithm_only", b.algorithm_only);
-    row("architecture_only", b.architecture_only);
-    row("circuit_only", b.circuit_only);
-    if (r.best) row("cross_layer (best)", *r.best);
-    else std::printf("cross_layer (best)  no feasible design found within the budget\n");
-    std::printf("search: %zu evaluations (%lld run, %lld from cache), stopped: %s\n", r.search.history.size(),
-                static_cast<long long>(l->ev->evaluations()), static_cast<long long>(l->ev->cache_hits()),
-                opt::to_string(r.search.stop_reason));
+    // Independent validation: the chosen design and every baseline again, on held-out images with a
+    // fresh seed and a fixed, larger sample; the table reports these figures.
+    std::vector<std::pair<std::string, const dse::Evaluation*>> rows = {
+        {"unprotected", &b.unprotected},         {"full_tmr", &b.full_tmr},
+        {"algorithm_only", &b.algorithm_only},   {"architecture_only", &b.architecture_only},
+        {"circuit_only", &b.circuit_only}};
+    if (r.best) rows.push_back({"cross_layer", &*r.best});
+    std::map<std::string, dse::Evaluation> validated;
+    dse::Environment venv = env;
+    venv.seed = Rng::derive(env.seed, 0x56414c49ULL)() >> 1;  // fresh faults, unrelated to the search's
+    venv.trials = venv.max_trials = a->validation_trials;
+    venv.fault_images = venv.eval_images = a->validation_images;
+    if (a->validation_images > 0) {
+      if (a->validation_trials < 1) throw ConfigError("--validation-trials: must be >= 1");
+      std::printf("-- validation: %lld held-out images, %lld faulty inferences per design, seed %llu --\n",
+                  static_cast<long long>(a->validation_images), static_cast<long long>(a->validation_trials),
+                  static_cast<unsigned long long>(venv.seed));
+      dse::Evaluator vev(l->g, l->validation, l->calib, a->model.quant_options(), venv, l->ev->constraints(), a->table(),
+                         dse::file_fingerprint(a->model.model), l->cache);
+      for (const auto& [name, e] : rows) {
+        if (e->design.preset == protect::Preset::None && e->design.fraction > 0)
+          vev.use_channel_scores(e->design, l->ev->channel_scores(e->design));
+        validated[name] = vev.evaluate(e->design);
+        print_eval(name.c_str(), validated[name]);
+      }
+    }
+    // Headline comparison (validated figures when there is a validation).
+    const bool have_v = !validated.empty();
+    std::printf("\n%-18s %-26s %9s %9s %9s %27s %s\n", "design", "knobs", "area", "energy", "latency",
+                have_v ? "faulty (validated) [95%]" : "faulty [95%]", have_v ? "validated" : "decision");
+    for (const auto& [name, e] : rows) {
+      const dse::Evaluation& f = have_v ? validated.at(name) : *e;
+      std::printf("%-18s %-26s %+8.2f%% %+8.2f%% %+8.2f%% %9.4f [%.4f,%.4f] %s\n", name.c_str(), design_text(e->design).c_str(),
+                  100 * e->overheads.area, 100 * e->overheads.energy, 100 * e->overheads.latency, f.faulty_accuracy,
+                  f.faulty.lo, f.faulty.hi, f.decision.c_str());
+    }
+    if (!r.best) std::printf("cross_layer         no feasible design found within the budget\n");
+    if (have_v)
+      std::printf("validation target: faulty >= %.4f, clean >= %.4f (on the held-out images)\n",
+                  validated.begin()->second.reliability_target, validated.begin()->second.clean_target);
+    const long long search_injections = static_cast<long long>(l->ev->injections());
+    std::printf("search: %zu evaluations (%lld run, %lld from cache), %lld faulty inferences in all, stopped: %s\n",
+                r.search.history.size(), static_cast<long long>(l->ev->evaluations()),
+                static_cast<long long>(l->ev->cache_hits()), search_injections, opt::to_string(r.search.stop_reason));
     if (!o->json.empty()) {
-      auto summary = [](const dse::Evaluation& e) {
+      auto summary = [&](const std::string& name, const dse::Evaluation& e) {
         nlohmann::json j = dse::to_json(e);
+        if (have_v && validated.count(name)) j["validation"] = validation_json(validated.at(name), venv.seed);
         return j;
       };
       nlohmann::json hist = nlohmann::json::array();
       for (size_t i = 0; i < r.history.size(); ++i) {
-        nlohmann::json h = summary(r.history[i]);
+        nlohmann::json h = dse::to_json(r.history[i]);
         h["source"] = opt::to_string(r.search.history[i].source);
         h["objective"] = r.search.history[i].outcome.objective;
         hist.push_back(h);
       }
+      nlohmann::json baselines;
+      for (const auto& [name, e] : rows)
+        if (name != "cross_layer") baselines[name] = summary(name, *e);
       nlohmann::json j = {
           {"model", a->model.model},
           {"method", o->method},
           {"objective", dse::objective_name(obj)},
           {"budget", o->budget},
           {"seed", env.seed},
+          {"risk", env.risk},
           {"environment", dse::to_json(env)},
           {"constraints", dse::to_json(l->ev->constraints())},
           {"space", dse::to_json(spec)},
+          {"search_images", l->test.count()},
+          {"validation_images", a->validation_images},
           {"baseline_clean_accuracy", base_acc},
           {"reliability_target", l->ev->reliability_target(spec.accel)},
-          {"best", r.best ? summary(*r.best) : nlohmann::json(nullptr)},
+          {"best", r.best ? summary("cross_layer", *r.best) : nlohmann::json(nullptr)},
           {"history", hist},
+          {"injections", search_injections},
           {"stop_reason", opt::to_string(r.search.stop_reason)},
-          {"baselines",
-           {{"unprotected", summary(b.unprotected)},
-            {"full_tmr", summary(b.full_tmr)},
-            {"algorithm_only", summary(b.algorithm_only)},
-            {"architecture_only", summary(b.architecture_only)},
-            {"circuit_only", summary(b.circuit_only)}}}};
+          {"baselines", baselines}};
       add_run_info(j, job_peak_rss_mb());
       add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
       write_json(o->json, j);

@@ -94,4 +94,17 @@ Dataset load_split(const std::string& dir, const std::string& split, const DataO
   return ds;
 }
 
+Dataset subset(const Dataset& d, int64_t begin, int64_t end) {
+  if (begin < 0 || begin > end || end > d.count())
+    throw ValidationError("data subset [" + std::to_string(begin) + ", " + std::to_string(end) + ") is outside the " +
+                          std::to_string(d.count()) + " images of " + d.source);
+  Dataset s;
+  s.source = d.source + "[" + std::to_string(begin) + ":" + std::to_string(end) + "]";
+  s.image_shape = d.image_shape;
+  const int64_t per = numel(d.image_shape);
+  s.pixels.assign(d.pixels.begin() + begin * per, d.pixels.begin() + end * per);
+  s.labels.assign(d.labels.begin() + begin, d.labels.begin() + end);
+  return s;
+}
+
 }  // namespace ftdla::data

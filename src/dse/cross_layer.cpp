@@ -179,6 +179,8 @@ opt::Outcome CrossLayerProblem::evaluate(const std::vector<double>& x) {
   opt::Outcome o;
   o.objective = objective_value(obj_, e.overheads);
   o.constraints = ev_.constraint_values(e);
+  o.constraint_noise = ev_.constraint_noise(e);
+  o.feasible = e.feasible;  // decided on confidence bounds, not on the signs of the estimates
   return o;
 }
 

@@ -11,6 +11,7 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/rng.hpp"
 #include "ftdla/core/text.hpp"
 #include "ftdla/engine/integer_engine.hpp"
 #include "ftdla/quant/calibrate.hpp"
@@ -47,6 +48,9 @@ void for_keys(const nlohmann::json& j, const std::string& where, const std::vect
 void Environment::validate() const {
   check_unit("env.ber", ber);
   if (trials < 1) throw ConfigError("env.trials: must be >= 1 (got " + std::to_string(trials) + ")");
+  if (max_trials < trials)
+    throw ConfigError("env.max_trials: must be >= env.trials (got " + std::to_string(max_trials) + " < " + std::to_string(trials) + ")");
+  if (!(risk > 0.0 && risk < 0.5)) throw ConfigError("env.risk: must be in (0, 0.5) (got " + std::to_string(risk) + ")");
   if (fault_images < 1) throw ConfigError("env.fault_images: must be >= 1 (got " + std::to_string(fault_images) + ")");
   if (eval_images < 1) throw ConfigError("env.eval_images: must be >= 1 (got " + std::to_string(eval_images) + ")");
   if (vuln_samples < 1) throw ConfigError("env.vuln_samples: must be >= 1 (got " + std::to_string(vuln_samples) + ")");
@@ -54,16 +58,19 @@ void Environment::validate() const {
 }
 
 nlohmann::json to_json(const Environment& e) {
-  return {{"site", fault::site_name(e.site)}, {"ber", e.ber}, {"trials", e.trials}, {"fault_images", e.fault_images},
-          {"eval_images", e.eval_images}, {"vuln_samples", e.vuln_samples}, {"seed", e.seed}};
+  return {{"site", fault::site_name(e.site)}, {"ber", e.ber}, {"trials", e.trials}, {"max_trials", e.max_trials},
+          {"risk", e.risk}, {"fault_images", e.fault_images}, {"eval_images", e.eval_images},
+          {"vuln_samples", e.vuln_samples}, {"seed", e.seed}};
 }
 
 Environment parse_environment(const nlohmann::json& j, Environment e) {
-  for_keys(j, "env", {"site", "ber", "trials", "fault_images", "eval_images", "vuln_samples", "seed"},
+  for_keys(j, "env", {"site", "ber", "trials", "max_trials", "risk", "fault_images", "eval_images", "vuln_samples", "seed"},
            [&](const std::string& k, const nlohmann::json& v) {
              if (k == "site") e.site = fault::parse_site(v.get<std::string>());
              if (k == "ber") e.ber = v.get<double>();
              if (k == "trials") e.trials = v.get<int64_t>();
+             if (k == "max_trials") e.max_trials = v.get<int64_t>();
+             if (k == "risk") e.risk = v.get<double>();
              if (k == "fault_images") e.fault_images = v.get<int64_t>();
              if (k == "eval_images") e.eval_images = v.get<int64_t>();
              if (k == "vuln_samples") e.vuln_samples = v.get<int64_t>();
@@ -98,15 +105,35 @@ Constraints parse_constraints(const nlohmann::json& j, Constraints c) {
   return c;
 }
 
+namespace {
+nlohmann::json estimate_json(const MeanEstimate& m) {
+  return {{"mean", m.mean}, {"se", m.se}, {"skew", m.skew}, {"n", m.n}, {"clusters", m.clusters}};
+}
+MeanEstimate estimate_from(const nlohmann::json& j) {
+  MeanEstimate m;
+  m.mean = j.at("mean").get<double>();
+  m.se = j.at("se").get<double>();
+  m.skew = j.at("skew").get<double>();
+  m.n = j.at("n").get<int64_t>();
+  m.clusters = j.at("clusters").get<int64_t>();
+  return m;
+}
+}  // namespace
+
 nlohmann::json to_json(const Evaluation& e) {
   nlohmann::json j = {{"design", protect::to_json(e.design)},
                       {"clean_accuracy", e.clean_accuracy},
+                      {"clean_target", e.clean_target},
+                      {"clean_decision", verdict_name(e.clean_verdict)},
                       {"golden_accuracy_fault_images", e.golden_fault_accuracy},
                       {"faulty_accuracy", e.faulty_accuracy},
                       {"faulty_accuracy_ci95", {e.faulty.lo, e.faulty.hi}},
+                      {"reliability_target", e.reliability_target},
+                      {"reliability_decision", verdict_name(e.reliability_verdict)},
                       {"sdc_rate", e.sdc.rate},
                       {"sdc_ci95", {e.sdc.lo, e.sdc.hi}},
-                      {"injections", e.sdc.trials},
+                      {"injections", e.injections},
+                      {"images", e.images},
                       {"area", e.area_um2},
                       {"energy", e.energy_pj},
                       {"latency_cycles", e.latency_cycles},
@@ -115,7 +142,9 @@ nlohmann::json to_json(const Evaluation& e) {
                       {"latency_overhead", e.overheads.latency},
                       {"protected_fraction", e.protected_fraction},
                       {"feasible", e.feasible},
+                      {"decision", e.decision},
                       {"violated", e.violated},
+                      {"undecided", e.undecided},
                       {"cached", e.cached}};
   return j;
 }
@@ -135,6 +164,7 @@ struct Evaluator::Context {
   accel::Mapping mp;
   std::unique_ptr<fault::GoldenSet> golden;
   double clean_accuracy = -1.0;
+  std::vector<char> clean_correct;  ///< per eval image (empty until needed)
   bool have_scores = false;
   std::vector<protect::ChannelScore> scores;
 };
@@ -181,7 +211,7 @@ Evaluator::Context& Evaluator::context(const protect::DesignPoint& d) {
     slot->mp = accel::map_network(slot->q, as);
     // One bound for all contexts: a new set may store what keeps the total within max_memory / 2.
     const int64_t budget = std::max<int64_t>(1, env_.max_memory - 2 * golden_bytes());
-    slot->golden = std::make_unique<fault::GoldenSet>(*slot->engine, test_, env_.fault_images, budget);
+    slot->golden = std::make_unique<fault::GoldenSet>(*slot->engine, test_, std::min(env_.fault_images, test_.count()), budget);
   }
   return *slot;
 }
@@ -208,12 +238,24 @@ const std::vector<protect::ChannelScore>& Evaluator::scores(Context& c) {
     o.samples = env_.vuln_samples;
     o.neurons = 0;
     o.images = std::min<int64_t>(env_.fault_images, c.golden->size());
-    o.seed = env_.seed;
+    // A fault sample of its own: the channels are picked on different faults than the ones that then
+    // judge the design, so the ranking's noise does not flatter the design it selects.
+    o.seed = Rng::derive(env_.seed, 0x52414e4bULL)();
     const vuln::VulnReport r = vuln::characterize(inj, *c.golden, o);
     for (const auto& ch : r.ranking) c.scores.push_back({ch.layer, ch.channel, ch.sdc_share});
     c.have_scores = true;
   }
   return c.scores;
+}
+
+std::vector<protect::ChannelScore> Evaluator::channel_scores(const protect::DesignPoint& d) {
+  return scores(context(d));
+}
+
+void Evaluator::use_channel_scores(const protect::DesignPoint& d, std::vector<protect::ChannelScore> s) {
+  Context& c = context(d);
+  c.scores = std::move(s);
+  c.have_scores = true;
 }
 
 protect::ProtectionPlan Evaluator::plan(const protect::DesignPoint& d, Context& c) {
@@ -244,11 +286,25 @@ CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d, Context& c, cons
   return r;
 }
 
-double Evaluator::baseline_fault_accuracy(const protect::AccelPoint& accel) {
+Evaluator::Context& Evaluator::reference_context(const protect::AccelPoint& accel) {
   protect::DesignPoint ref;
   ref.preset = protect::Preset::Unprotected;
   ref.accel = accel;
-  const Context& c = context(ref);
+  return context(ref);
+}
+
+const std::vector<char>& Evaluator::clean_correct(Context& c) {
+  if (c.clean_correct.empty()) {
+    const engine::EvalResult r = engine::evaluate(*c.engine, test_, env_.eval_images);
+    c.clean_accuracy = r.accuracy;
+    c.clean_correct.resize(r.predictions.size());
+    for (size_t i = 0; i < r.predictions.size(); ++i) c.clean_correct[i] = r.predictions[i] == test_.labels[i];
+  }
+  return c.clean_correct;
+}
+
+double Evaluator::baseline_fault_accuracy(const protect::AccelPoint& accel) {
+  const Context& c = reference_context(accel);
   int64_t correct = 0;
   for (int64_t i = 0; i < c.golden->size(); ++i) correct += c.golden->top1[i] == c.golden->labels[i];
   return static_cast<double>(correct) / static_cast<double>(c.golden->size());
@@ -259,34 +315,44 @@ double Evaluator::reliability_target(const protect::AccelPoint& accel) {
 }
 
 double Evaluator::baseline_accuracy(const protect::AccelPoint& accel) {
-  protect::DesignPoint ref;
-  ref.preset = protect::Preset::Unprotected;
-  ref.accel = accel;
-  Context& c = context(ref);
-  if (c.clean_accuracy < 0) c.clean_accuracy = engine::evaluate(*c.engine, test_, env_.eval_images).accuracy;
+  Context& c = reference_context(accel);
+  clean_correct(c);
   return c.clean_accuracy;
 }
 
-std::string Evaluator::cache_key(const protect::DesignPoint& d) const {
-  nlohmann::json k = {{"v", 3}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
+std::string Evaluator::cache_key(const protect::DesignPoint& d, const protect::ProtectionPlan& p) const {
+  // Which channels are protected depends on a ranking (measured here or adopted from a search): hash it.
+  uint64_t h = 1469598103934665603ULL;
+  for (const auto& lp : p.layers)
+    for (size_t ch = 0; ch < lp.protected_channels.size(); ++ch)
+      if (lp.protected_channels[ch]) h = (h ^ (lp.layer * 1000003ULL + ch)) * 1099511628211ULL;
+  nlohmann::json k = {{"v", 4}, {"channels", h}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
                       {"calib", static_cast<int>(base_.calib)}, {"percentile", base_.percentile},
                       {"calib_images", base_.calib_images}, {"data", test_.source}};
   return k.dump();
 }
 
 std::vector<double> Evaluator::constraint_values(const Evaluation& e) {
-  const double base = baseline_accuracy(e.design.accel);
-  return {(base - cons_.max_accuracy_drop) - e.clean_accuracy, reliability_target(e.design.accel) - e.faulty_accuracy,
+  return {e.clean_target - e.clean_accuracy, e.reliability_target - e.faulty_accuracy,
           e.overheads.latency - cons_.max_latency_overhead};
 }
 
+std::vector<double> Evaluator::constraint_noise(const Evaluation& e) const {
+  return {e.clean_diff.se * e.clean_diff.se, e.reliability.se * e.reliability.se, 0.0};
+}
+
 void Evaluator::finish(Evaluation& e) {
-  const auto c = constraint_values(e);
-  static const char* names[] = {"accuracy", "reliability", "latency"};
   e.violated.clear();
-  for (size_t i = 0; i < c.size(); ++i)
-    if (c[i] > 1e-12) e.violated.push_back(names[i]);
-  e.feasible = e.violated.empty();
+  e.undecided.clear();
+  auto note = [&](const char* name, Verdict v) {
+    if (v == Verdict::Violated) e.violated.push_back(name);
+    if (v == Verdict::Undecided) e.undecided.push_back(name);
+  };
+  note("accuracy", e.clean_verdict);
+  note("reliability", e.reliability_verdict);
+  if (e.overheads.latency - cons_.max_latency_overhead > 1e-12) e.violated.push_back("latency");
+  e.feasible = e.violated.empty() && e.undecided.empty();
+  e.decision = e.feasible ? "feasible" : e.violated.empty() ? "undecided" : "infeasible";
 }
 
 Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
@@ -302,33 +368,83 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   e.latency_cycles = ch.cost.latency_cycles;
   e.overheads = ch.overheads;
   e.protected_fraction = p.protected_fraction();
-  const std::string key = cache_key(d);
+  const bool relative = cons_.min_faulty_accuracy < 0;
+  const SequentialTest test = env_.test();
+  const std::string key = cache_key(d, p);
   auto it = disk_.find(key);
   if (it != disk_.end()) {
     const auto& m = it->second;
     e.clean_accuracy = m.at("clean_accuracy").get<double>();
+    e.clean_target = m.at("clean_target").get<double>();
+    e.clean_diff = estimate_from(m.at("clean_diff"));
+    e.reliability = estimate_from(m.at("reliability"));
+    e.reliability_target = m.at("reliability_target").get<double>();
+    const MeanEstimate faulty = estimate_from(m.at("faulty"));
     e.faulty = wilson(m.at("faulty_correct").get<uint64_t>(), m.at("trials").get<uint64_t>());
+    e.faulty.lo = std::max(0.0, faulty.lo());
+    e.faulty.hi = std::min(1.0, faulty.hi());
     e.sdc = wilson(m.at("sdc").get<uint64_t>(), m.at("trials").get<uint64_t>());
+    e.injections = m.at("trials").get<int64_t>();
+    e.images = faulty.clusters;
     e.golden_fault_accuracy = m.at("golden_correct").get<double>() / m.at("trials").get<double>();
     e.cached = true;
     ++cache_hits_;
   } else {
-    if (c.clean_accuracy < 0) c.clean_accuracy = engine::evaluate(*c.engine, test_, env_.eval_images).accuracy;
+    Context& base = reference_context(d.accel);
+    // Clean accuracy, paired image by image with the unprotected design on the same eval images.
+    ImageTally clean;
+    const auto& mine = clean_correct(c);
+    const auto& theirs = clean_correct(base);
+    clean.trials.assign(mine.size(), 1);
+    clean.correct.assign(mine.begin(), mine.end());
+    clean.reference.assign(theirs.begin(), theirs.end());
     e.clean_accuracy = c.clean_accuracy;
+    e.clean_diff = estimate_mean(clean);
+    e.clean_target = base.clean_accuracy - cons_.max_accuracy_drop;
+
+    // Accuracy under faults, looked at after trials, 2 trials, ... until decided or max_trials.
     const fault::Injector inj(*c.engine, c.mp, protect::to_shield(p));
     fault::CampaignSpec spec;
     spec.site = env_.site;
     spec.mode = fault::FaultMode::Ber;
     spec.ber = env_.ber;
-    spec.trials = env_.trials;
+    spec.trials = env_.max_trials;
     spec.images = c.golden->size();
     spec.seed = env_.seed;
-    const fault::CampaignCounts n = fault::Campaign(inj, *c.golden, spec).run(0, spec.trials);
+    const fault::Campaign campaign(inj, *c.golden, spec);
+    ImageTally tally;
+    if (relative) {
+      tally.reference.resize(static_cast<size_t>(spec.images));
+      for (int64_t i = 0; i < spec.images; ++i)
+        tally.reference[static_cast<size_t>(i)] = base.golden->top1[i] == base.golden->labels[i];
+    }
+    const double threshold = relative ? -cons_.max_faulty_drop : cons_.min_faulty_accuracy;
+    fault::CampaignCounts n;
+    for (int look = 0; look < test.looks(); ++look) {
+      n.add(campaign.run(n.trials, test.look_size(look), nullptr, {}, &tally));
+      e.reliability = estimate_mean(tally);
+      if (test.judge(e.reliability, threshold) != Verdict::Undecided) break;
+    }
+    ImageTally absolute = tally;
+    absolute.reference.clear();
+    const MeanEstimate faulty = estimate_mean(absolute);
+    // The target on exactly the images (and trial weights) the campaign used.
+    double ref_acc = 0.0;
+    if (relative)
+      for (size_t i = 0; i < tally.trials.size(); ++i) ref_acc += static_cast<double>(tally.trials[i] * tally.reference[i]);
+    e.reliability_target = relative ? ref_acc / static_cast<double>(n.trials) - cons_.max_faulty_drop : cons_.min_faulty_accuracy;
     e.faulty = wilson(static_cast<uint64_t>(n.faulty_correct), static_cast<uint64_t>(n.trials));
+    e.faulty.lo = std::max(0.0, faulty.lo());
+    e.faulty.hi = std::min(1.0, faulty.hi());
     e.sdc = wilson(static_cast<uint64_t>(n.sdc), static_cast<uint64_t>(n.trials));
+    e.injections = n.trials;
+    e.images = faulty.clusters;
     e.golden_fault_accuracy = static_cast<double>(n.golden_correct) / static_cast<double>(n.trials);
-    const nlohmann::json m = {{"clean_accuracy", e.clean_accuracy}, {"faulty_correct", n.faulty_correct},
-                              {"golden_correct", n.golden_correct}, {"sdc", n.sdc}, {"trials", n.trials}};
+    const nlohmann::json m = {{"clean_accuracy", e.clean_accuracy}, {"clean_target", e.clean_target},
+                              {"clean_diff", estimate_json(e.clean_diff)}, {"reliability", estimate_json(e.reliability)},
+                              {"reliability_target", e.reliability_target}, {"faulty", estimate_json(faulty)},
+                              {"faulty_correct", n.faulty_correct}, {"golden_correct", n.golden_correct},
+                              {"sdc", n.sdc}, {"trials", n.trials}};
     disk_[key] = m;
     if (!cache_path_.empty()) {
       // One O_APPEND write per line: concurrent or interrupted runs never interleave half lines.
@@ -341,8 +457,11 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
       }
     }
     ++evaluations_;
+    injections_ += n.trials;
   }
   e.faulty_accuracy = e.faulty.rate;
+  e.clean_verdict = SequentialTest{env_.risk, 1, 1}.judge(e.clean_diff, -cons_.max_accuracy_drop);
+  e.reliability_verdict = test.judge(e.reliability, relative ? -cons_.max_faulty_drop : cons_.min_faulty_accuracy);
   finish(e);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return e;

@@ -169,9 +169,15 @@ FaultSet Campaign::faults_of(int64_t t) const {
 }
 
 CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>* stop,
-                             const std::function<void(int64_t, int64_t)>& progress) const {
+                             const std::function<void(int64_t, int64_t)>& progress, ImageTally* per_image) const {
   CampaignCounts total;
   const int64_t images = spec_.images;
+  std::vector<int64_t> image_correct;  // this chunk's faulty-correct count per image (image ids distinct per r)
+  if (per_image) {
+    per_image->trials.resize(static_cast<size_t>(images), 0);
+    per_image->correct.resize(static_cast<size_t>(images), 0);
+    image_correct.assign(static_cast<size_t>(images), 0);
+  }
   const int output = inj_.engine().qgraph().output;
   // Chunks keep the stop/progress granularity fine while every chunk is a contiguous range of trials.
   const int64_t chunk = std::max<int64_t>(64, std::min<int64_t>(4096, (end - begin) / 50 + 1));
@@ -209,6 +215,7 @@ CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>
           sdc += res.top1 != golden_.top1[img];
           masked += !res.output_changed;
           fc += res.top1 == golden_.labels[img];
+          if (per_image) image_correct[static_cast<size_t>(img)] += res.top1 == golden_.labels[img];
           gc += golden_.top1[img] == golden_.labels[img];
         }
       }
@@ -216,6 +223,14 @@ CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>
     int64_t sums[6] = {b - a, sdc, masked, fc, gc, nf};
     dist::allreduce_sum(sums, 6);
     total.add({sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]});
+    if (per_image) {
+      dist::allreduce_sum(image_correct.data(), image_correct.size());
+      for (int64_t t = lo; t < hi; ++t) ++per_image->trials[static_cast<size_t>(t % images)];
+      for (size_t i = 0; i < image_correct.size(); ++i) {
+        per_image->correct[i] += image_correct[i];
+        image_correct[i] = 0;
+      }
+    }
     if (progress) progress(hi - begin, end - begin);
   }
   return total;

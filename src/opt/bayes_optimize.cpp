@@ -170,8 +170,9 @@ class BayesSearch {
       z.col(j) = column(u);
     }
     Eigen::VectorXd y(n);
+    Eigen::VectorXd noise;  // per-observation noise of the model being fit (empty: none reported)
     auto fit = [&](GaussianProcess& gp, size_t model) {
-      gp.set_transformed_data(z, y);
+      gp.set_transformed_data(z, y, noise);
       const uint64_t seed = Rng::derive(options_.seed ^ 0x5eedf17ULL, iteration * 64 + model)();
       gp.fit(seed, full ? std::nullopt : std::optional<size_t>(1));
     };
@@ -181,7 +182,14 @@ class BayesSearch {
     }
     for (size_t i = 0; i < modelled_constraints_.size(); ++i) {
       const size_t k = modelled_constraints_[i];
-      for (Eigen::Index j = 0; j < n; ++j) y[j] = h[static_cast<size_t>(j)].outcome.constraints[k];
+      bool noisy = false;
+      for (Eigen::Index j = 0; j < n; ++j) noisy |= !h[static_cast<size_t>(j)].outcome.constraint_noise.empty();
+      noise = noisy ? Eigen::VectorXd::Zero(n) : Eigen::VectorXd();
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const Outcome& o = h[static_cast<size_t>(j)].outcome;
+        y[j] = o.constraints[k];
+        if (noisy && !o.constraint_noise.empty()) noise[j] = o.constraint_noise[k];
+      }
       fit(constraint_gps_[i], 1 + i);
     }
   }

@@ -194,7 +194,14 @@ void GaussianProcess::set_data(const std::vector<std::vector<double>>& xs, const
   set_transformed_data(transform(xs), y);
 }
 
-void GaussianProcess::set_transformed_data(const Eigen::MatrixXd& z, const Eigen::VectorXd& ys) {
+void GaussianProcess::set_transformed_data(const Eigen::MatrixXd& z, const Eigen::VectorXd& ys, const Eigen::VectorXd& noise) {
+  if (noise.size() != 0 && noise.size() != ys.size())
+    throw ValidationError("GaussianProcess::set_transformed_data(): " + std::to_string(noise.size()) +
+                          " noise variances for " + std::to_string(ys.size()) + " outputs");
+  for (Eigen::Index i = 0; i < noise.size(); ++i)
+    if (!(noise[i] >= 0.0) || !std::isfinite(noise[i]))
+      throw ValidationError("GaussianProcess::set_transformed_data(): noise variance " + std::to_string(i) + " is " +
+                            num(noise[i]) + " (expected a finite number >= 0)");
   if (z.rows() != static_cast<Eigen::Index>(dimension_) || z.cols() != ys.size()) {
     throw ValidationError("GaussianProcess::set_transformed_data(): inputs are " + std::to_string(z.rows()) + " x " +
                           std::to_string(z.cols()) + " (expected " + std::to_string(dimension_) + " x " +
@@ -217,6 +224,7 @@ void GaussianProcess::set_transformed_data(const Eigen::MatrixXd& z, const Eigen
     if (sd > 1e-12 * std::max(1.0, std::abs(y_mean_))) y_scale_ = sd;
   }
   y_ = (ys.array() - y_mean_) / y_scale_;
+  obs_noise_ = noise.size() ? Eigen::VectorXd(noise / (y_scale_ * y_scale_)) : Eigen::VectorXd::Zero(n);
   const Eigen::Index d = static_cast<Eigen::Index>(dimension_);
   pair_sq_.resize(n * (n - 1) / 2, d);
   Eigen::Index p = 0;
@@ -258,6 +266,7 @@ void GaussianProcess::factorize() {
   for (;;) {
     Eigen::MatrixXd kn = k;
     kn.diagonal().array() += base + extra_jitter_;
+    kn.diagonal() += obs_noise_;
     chol_.compute(kn);
     if (chol_.info() == Eigen::Success) break;
     // Not positive definite numerically: escalate the jitter (Rasmussen & Williams, GPML §3.4.3 remark).
@@ -295,6 +304,7 @@ double GaussianProcess::log_marginal_likelihood(const Eigen::VectorXd& theta, Ei
   for (;;) {
     Eigen::MatrixXd kn = k;
     kn.diagonal().array() += sn2 + options_.jitter + extra;
+    kn.diagonal() += obs_noise_;
     llt.compute(kn);
     if (llt.info() == Eigen::Success) break;
     extra = extra == 0.0 ? std::max(1e-10, 10.0 * options_.jitter) : 10.0 * extra;

@@ -27,6 +27,7 @@ std::string num(double v) {
 }  // namespace
 
 bool is_feasible(const Outcome& outcome) {
+  if (outcome.feasible) return *outcome.feasible;
   for (double c : outcome.constraints) {
     if (!(c <= 0.0)) return false;
   }
@@ -174,6 +175,14 @@ const Trial& SearchRun::evaluate(const std::vector<double>& x, TrialSource sourc
       throw EvaluationError(at + " returned constraint " + std::to_string(k) + " = " + num(t.outcome.constraints[k]) +
                             " (expected a finite number)");
     }
+  }
+  if (!t.outcome.constraint_noise.empty()) {
+    if (t.outcome.constraint_noise.size() != t.outcome.constraints.size())
+      throw EvaluationError(at + " returned " + std::to_string(t.outcome.constraint_noise.size()) +
+                            " constraint noise values (expected 0 or " + std::to_string(t.outcome.constraints.size()) + ")");
+    for (double v : t.outcome.constraint_noise)
+      if (!(v >= 0.0) || !std::isfinite(v))
+        throw EvaluationError(at + " returned constraint noise " + num(v) + " (expected a finite variance >= 0)");
   }
   t.feasible = is_feasible(t.outcome);
   seen_.insert(x);

@@ -26,9 +26,11 @@ void CharacterizeOptions::validate() const {
 
 namespace {
 
-int64_t stratum_size(const CharacterizeOptions& opt, double population) {
+/// Faults are drawn with replacement (independently per injection), so Leveugle's finite-population
+/// correction, which is for sampling without replacement, does not apply: the infinite-population form.
+int64_t stratum_size(const CharacterizeOptions& opt) {
   if (opt.samples > 0) return opt.samples;
-  return static_cast<int64_t>(leveugle_sample_size(population, opt.margin, opt.confidence));
+  return static_cast<int64_t>(leveugle_sample_size(0, opt.margin, opt.confidence));
 }
 
 }  // namespace
@@ -38,21 +40,19 @@ std::vector<Stratum> plan_strata(const fault::Injector& inj, const CharacterizeO
   const fault::FaultSampler sampler(inj.engine().qgraph(), inj.mapping(), opt.site);
   const int bits = sampler.bits();
   std::vector<Stratum> s;
-  const double images = static_cast<double>(opt.images);
   Rng pick = Rng::derive(opt.seed, 0x6e6575726f6e73ULL);  // "neurons"
   for (size_t pos = 0; pos < inj.mapping().layers.size(); ++pos) {
-    const double values = static_cast<double>(sampler.layer_values()[pos]);
     for (int b = 0; b < bits; ++b)
-      s.push_back({Stratum::Kind::Bit, pos, b, stratum_size(opt, values * images)});
+      s.push_back({Stratum::Kind::Bit, pos, b, stratum_size(opt)});
     if (opt.site != Site::Neuron) continue;
     const auto& d = inj.mapping().layers[pos].dims;
     const int64_t channels = d.groups * d.n;
     for (int64_t c = 0; c < channels; ++c)
-      s.push_back({Stratum::Kind::Channel, pos, c, stratum_size(opt, static_cast<double>(d.m) * bits * images)});
+      s.push_back({Stratum::Kind::Channel, pos, c, stratum_size(opt)});
     const int64_t neurons = channels * d.m;
     for (int64_t i = 0; i < std::min(opt.neurons, neurons); ++i) {
       const int64_t n = static_cast<int64_t>(pick.below(static_cast<uint64_t>(neurons)));
-      s.push_back({Stratum::Kind::Neuron, pos, n, stratum_size(opt, static_cast<double>(bits) * images)});
+      s.push_back({Stratum::Kind::Neuron, pos, n, stratum_size(opt)});
     }
   }
   return s;

@@ -29,6 +29,10 @@ struct Dataset {
   const float* image(int64_t i) const { return pixels.data() + i * numel(image_shape); }
 };
 
+/// Images [begin, end) of `d` as a dataset of their own (source gets "[begin:end]" appended).
+/// Throws ValidationError unless 0 <= begin <= end <= d.count().
+Dataset subset(const Dataset& d, int64_t begin, int64_t end);
+
 /// Raw IDX tensor: dims and unsigned bytes.
 struct IdxArray {
   Shape dims;

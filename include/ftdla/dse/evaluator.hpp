@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ftdla/core/decision.hpp"
 #include "ftdla/cost/component_table.hpp"
 #include "ftdla/cost/design_cost.hpp"
 #include "ftdla/data/dataset.hpp"
@@ -24,12 +25,16 @@ namespace ftdla::dse {
 
 /// The fault environment and how precisely it is measured. Defaults: transient flips of the output
 /// neuron registers at BER 2e-3 per bit per inference (an accelerated-test rate at which the unprotected
-/// LeNet-5 loses about 10 points), 2000 faulty inferences over 500 test images per evaluation.
+/// LeNet-5 loses about 10 points). Each evaluation injects adaptively: `trials` faulty inferences first,
+/// doubling until the reliability constraint is decided at `risk` or `max_trials` is reached; trial t
+/// uses fault image t mod fault_images, so images are used once each before any is reused.
 struct Environment {
   fault::Site site = fault::Site::Neuron;
   double ber = 2e-3;          ///< in [0, 1]
-  int64_t trials = 2000;      ///< faulty inferences per evaluation, >= 1
-  int64_t fault_images = 500; ///< test images for fault injection, >= 1
+  int64_t trials = 250;       ///< faulty inferences at the first look, >= 1
+  int64_t max_trials = 8000;  ///< cap on faulty inferences per evaluation, >= trials
+  double risk = 0.05;         ///< probability of a wrong feasible / infeasible call per constraint, (0, 0.5)
+  int64_t fault_images = 5000;///< test images for fault injection, >= 1 (capped by the test set)
   int64_t eval_images = 10000;///< test images for clean accuracy, >= 1 (capped by the test set)
   int64_t vuln_samples = 300; ///< injections per channel for the VF ranking that picks protected channels
   uint64_t seed = 1;
@@ -38,10 +43,13 @@ struct Environment {
   /// How results are computed, not what they are: not in to_json() or the cache key.
   int64_t max_memory = fault::kDefaultMaxMemory;
   void validate() const;      ///< throws ConfigError naming the key ("env.ber: ...")
+  /// The sequential test of the reliability constraint (risk, trials, max_trials).
+  SequentialTest test() const { return {risk, trials, max_trials}; }
 };
 /// The keys that determine results (not max_memory).
 nlohmann::json to_json(const Environment& e);
-/// Keys: site, ber, trials, fault_images, eval_images, vuln_samples, seed (unknown keys rejected).
+/// Keys: site, ber, trials, max_trials, risk, fault_images, eval_images, vuln_samples, seed (unknown keys
+/// rejected).
 Environment parse_environment(const nlohmann::json& j, Environment base = {});
 
 /// The user's constraints. Defaults: clean accuracy may drop at most 1 point below the unprotected int8
@@ -57,18 +65,33 @@ struct Constraints {
 nlohmann::json to_json(const Constraints& c);
 Constraints parse_constraints(const nlohmann::json& j, Constraints base = {});
 
+/// How a sampled constraint came out (see core/decision.hpp): each is judged on a one-sided bound at the
+/// environment's risk, never on the point estimate.
 struct Evaluation {
   protect::DesignPoint design;
   double clean_accuracy = 0.0;     ///< on the eval images
-  double golden_fault_accuracy = 0.0;  ///< this design's clean accuracy on the fault-injection images
+  double golden_fault_accuracy = 0.0;  ///< this design's clean accuracy on the images the campaign used
   double faulty_accuracy = 0.0;
-  RateEstimate faulty, sdc;        ///< with 95% Wilson intervals
+  /// Accuracy under faults with a 95% interval over fault draws and images (cluster-robust); sdc with a
+  /// 95% Wilson interval (conditional on the images).
+  RateEstimate faulty, sdc;
+  int64_t injections = 0;          ///< faulty inferences this evaluation used
+  int64_t images = 0;              ///< distinct fault images they ran on
+  /// Paired differences against the unprotected design on the same images: clean accuracy on the eval
+  /// images, and accuracy under faults minus the unprotected golden accuracy (relative target); with an
+  /// absolute target, reliability holds the accuracy under faults itself.
+  MeanEstimate clean_diff, reliability;
+  double clean_target = 0.0;       ///< the clean accuracy required (baseline - max_accuracy_drop)
+  double reliability_target = 0.0; ///< the accuracy under faults required, on exactly the images used
+  Verdict clean_verdict = Verdict::Undecided, reliability_verdict = Verdict::Undecided;
   double area_um2 = 0.0, energy_pj = 0.0;
   int64_t latency_cycles = 0;
   cost::Overheads overheads;       ///< vs the unprotected design on the same accelerator
   double protected_fraction = 0.0; ///< MACs on the TMR unit
-  bool feasible = false;
-  std::vector<std::string> violated;  ///< names of violated constraints
+  bool feasible = false;           ///< every constraint satisfied (decided, not just estimated)
+  std::string decision;            ///< "feasible", "infeasible" (a constraint violated) or "undecided"
+  std::vector<std::string> violated;   ///< constraints decided violated
+  std::vector<std::string> undecided;  ///< constraints still undecided at max_trials (count as infeasible)
   bool cached = false;
   double seconds = 0.0;
 };
@@ -97,8 +120,18 @@ class Evaluator {
   double baseline_fault_accuracy(const protect::AccelPoint& accel);
   /// The accuracy under faults a design must reach.
   double reliability_target(const protect::AccelPoint& accel);
-  /// Constraint values (feasible iff each <= 0): accuracy, reliability, latency.
+  /// Constraint values from the point estimates (<= 0: estimate meets it): accuracy, reliability,
+  /// latency. Feasibility is Evaluation::feasible, decided on intervals; these feed the GP models.
   std::vector<double> constraint_values(const Evaluation& e);
+  /// Variance of each constraint value (the squared standard errors; latency is exact: 0).
+  std::vector<double> constraint_noise(const Evaluation& e) const;
+  /// The channel ranking a fraction design of `d`'s quantization and array uses (measured on first use).
+  std::vector<protect::ChannelScore> channel_scores(const protect::DesignPoint& d);
+  /// Use `scores` for `d`'s quantization and array instead of measuring them: an independent validation
+  /// evaluates the very design (the same protected channels) that the search chose.
+  void use_channel_scores(const protect::DesignPoint& d, std::vector<protect::ChannelScore> scores);
+  /// Faulty inferences run by evaluate() so far (cache hits excluded).
+  int64_t injections() const { return injections_; }
   const Environment& environment() const { return env_; }
   const Constraints& constraints() const { return cons_; }
   int64_t evaluations() const { return evaluations_; }
@@ -114,8 +147,11 @@ class Evaluator {
   const std::vector<protect::ChannelScore>& scores(Context& c);
   protect::ProtectionPlan plan(const protect::DesignPoint& d, Context& c);
   CheapEvaluation cheap(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p);
-  std::string cache_key(const protect::DesignPoint& d) const;
+  std::string cache_key(const protect::DesignPoint& d, const protect::ProtectionPlan& p) const;
   void finish(Evaluation& e);
+  /// Per-image clean correctness of a context on the eval images (computed once).
+  const std::vector<char>& clean_correct(Context& c);
+  Context& reference_context(const protect::AccelPoint& accel);
 
   const model::Graph& g_;
   const data::Dataset& test_;
@@ -129,7 +165,7 @@ class Evaluator {
   std::map<std::string, std::unique_ptr<Context>> contexts_;
   std::map<std::string, nlohmann::json> disk_;
   std::map<std::string, cost::CostReport> reference_cost_;  ///< unprotected design per accelerator
-  int64_t evaluations_ = 0, cache_hits_ = 0;
+  int64_t evaluations_ = 0, cache_hits_ = 0, injections_ = 0;
 };
 
 /// FNV-1a 64-bit hash of a file's bytes, as hex (identifies a model in caches).

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ftdla/core/decision.hpp"
 #include "ftdla/core/stats.hpp"
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/fault/injector.hpp"
@@ -108,8 +109,10 @@ class Campaign {
   /// the result is the one-process result, and every rank must call run() with the same arguments.
   /// Trials are grouped by image so that one expanded golden trace serves all trials on that image;
   /// trials with many faults take the dense path (Injector::run decides).
+  /// If `per_image` is given, its trials / correct (resized to spec().images if needed) also receive
+  /// the trials and faulty-correct counts of each image, for interval estimates over images.
   CampaignCounts run(int64_t begin, int64_t end, const std::atomic<bool>* stop = nullptr,
-                     const std::function<void(int64_t, int64_t)>& progress = {}) const;
+                     const std::function<void(int64_t, int64_t)>& progress = {}, ImageTally* per_image = nullptr) const;
 
  private:
   const Injector& inj_;

@@ -77,7 +77,10 @@ class GaussianProcess {
   /// xs.size() == ys.size(), else ValidationError. An empty set gives the prior.
   void set_data(const std::vector<std::vector<double>>& xs, const std::vector<double>& ys);
   /// Same, with inputs already transformed (d × n, e.g. from transform()).
-  void set_transformed_data(const Eigen::MatrixXd& z, const Eigen::VectorXd& ys);
+  /// `noise`, if not empty, is each observation's own noise variance in original output units (>= 0,
+  /// size n, e.g. a sampled rate's squared standard error); it is added to that diagonal entry on top
+  /// of the fitted σ_n² (which then only absorbs model misfit), as in a fixed-noise GP.
+  void set_transformed_data(const Eigen::MatrixXd& z, const Eigen::VectorXd& ys, const Eigen::VectorXd& noise = {});
   /// Use these hyperparameters (length_scales.size() == dimension(), else ValidationError) and refactorize.
   void set_hyper(const GpHyper& hyper);
   /// Fit the hyperparameters by maximizing log marginal likelihood + log prior with L-BFGS over
@@ -88,7 +91,7 @@ class GaussianProcess {
   double fit(uint64_t seed, std::optional<size_t> restarts = std::nullopt);
 
   /// log p(y | X, θ) = −½ yᵀK⁻¹y − ½ log|K| − (n/2) log 2π (GPML eq. 5.8) on the standardized outputs,
-  /// K = σ_f² R(ℓ) + (σ_n² + jitter) I; θ as in GpHyper::to_log(). If grad is given it receives
+  /// K = σ_f² R(ℓ) + (σ_n² + jitter) I + diag(observation noise); θ as in GpHyper::to_log(). If grad is given it receives
   /// ∂/∂θ_j = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ_j), α = K⁻¹y (GPML eq. 5.9). Returns −inf if K is not positive
   /// definite even with extra jitter.
   double log_marginal_likelihood(const Eigen::VectorXd& theta, Eigen::VectorXd* grad = nullptr) const;
@@ -119,6 +122,7 @@ class GaussianProcess {
   GpHyper hyper_;
   Eigen::MatrixXd z_;           // d × n transformed training inputs
   Eigen::VectorXd y_;           // standardized outputs
+  Eigen::VectorXd obs_noise_;   // per-observation noise variances, standardized (zeros when not given)
   double y_mean_ = 0.0;
   double y_scale_ = 1.0;
   Eigen::MatrixXd pair_sq_;     // n(n−1)/2 × d squared differences, pairs (i > j) column-major order

@@ -2,7 +2,9 @@
 // The black-box problem the searchers minimize: a design space, one objective and inequality
 // constraints c_k(x) <= 0, some of which may be cheap (analytic) to compute.
 #pragma once
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ftdla/core/error.hpp"
@@ -10,13 +12,24 @@
 
 namespace ftdla::opt {
 
-/// Result of evaluating one point. Feasible iff every constraint is <= 0.
+/// Result of evaluating one point. Feasible iff every constraint is <= 0, unless the problem decides
+/// feasibility itself (sampled constraints judged on confidence bounds).
 struct Outcome {
+  Outcome() = default;
+  Outcome(double objective_value, std::vector<double> constraint_values, std::vector<double> noise = {},
+          std::optional<bool> verdict = std::nullopt)
+      : objective(objective_value), constraints(std::move(constraint_values)), constraint_noise(std::move(noise)),
+        feasible(verdict) {}
   double objective = 0.0;           ///< minimized
   std::vector<double> constraints;  ///< c_k(x), one per Problem::num_constraints(); <= 0 means satisfied
+  /// Observation noise variance of each constraint value (a sampled estimate's squared standard
+  /// error); empty = exact. The constraint GPs take it as that observation's own noise.
+  std::vector<double> constraint_noise;
+  /// The problem's own verdict; when set it overrides the signs of `constraints`.
+  std::optional<bool> feasible;
 };
 
-/// True iff every constraint is <= 0 (an outcome without constraints is feasible).
+/// The problem's verdict if given, else true iff every constraint is <= 0 (none: feasible).
 bool is_feasible(const Outcome& outcome);
 
 /// An evaluation returned something unusable (NaN/inf value, wrong number of constraints). The message
