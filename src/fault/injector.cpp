@@ -183,13 +183,33 @@ InjectionResult Injector::dense_from(size_t first, engine::Trace& t, const std::
         out[o] = e_.requantize(l, oc, acc[o]);
       }
     }
-    if (!lf.neuron.empty() || !lf.pneuron.empty()) {
+    if (!lf.pneuron.empty()) {
       targets.clear();
       output_fault_targets(l, lf, targets);
       sort_unique(targets);
       for (int32_t o : targets) {
         const int64_t oc = o / d.m;
         if (!shield_.channel_protected(l, oc)) out[o] = apply_output_faults(l, oc / d.n, o % d.m, oc % d.n, out[o], lf);
+      }
+    } else if (!lf.neuron.empty()) {
+      // Transient flips only: group them by the register they hit (a BER campaign on a large network puts
+      // thousands in a layer; scanning all of them per register would be quadratic).
+      thread_local std::vector<std::pair<int32_t, const TransientFault*>> hits;
+      hits.clear();
+      for (const TransientFault* t : lf.neuron) hits.push_back({static_cast<int32_t>((t->g * d.n + t->n) * d.m + t->m), t});
+      std::stable_sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < hits.size();) {
+        size_t j = i;
+        while (j < hits.size() && hits[j].first == hits[i].first) ++j;
+        const int32_t o = hits[i].first;
+        const int64_t oc = o / d.m;
+        if (!shield_.channel_protected(l, oc)) {
+          thread_local LayerFaults group;
+          group.neuron.clear();
+          for (size_t k = i; k < j; ++k) group.neuron.push_back(hits[k].second);
+          out[o] = apply_output_faults(l, oc / d.n, o % d.m, oc % d.n, out[o], group);
+        }
+        i = j;
       }
     }
   }
