@@ -82,6 +82,73 @@ TEST(Evaluator, ProtectionOrdersReliabilityAndCost) {
   EXPECT_LE(c[0], 0.0);  // clean accuracy is the baseline itself
 }
 
+TEST(Evaluator, AdaptiveInjectionStopsOnceDecided) {
+  Environment env = small_env();
+  env.trials = 100;
+  env.max_trials = 1600;
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, env, {}, {}, "lenet5-test");
+  protect::DesignPoint none, tmr;
+  none.preset = protect::Preset::Unprotected;
+  tmr.preset = protect::Preset::FullTmr;
+  const Evaluation u = ev.evaluate(none), t = ev.evaluate(tmr);
+  // Both are clear-cut and decided well below the cap (full TMR never disagrees with the golden run, but
+  // 0 disagreements in n trials only bounds the rate by about 3/n: it takes a few looks).
+  EXPECT_LT(t.injections, env.max_trials);
+  EXPECT_EQ(t.decision, "feasible");
+  EXPECT_LT(u.injections, env.max_trials);
+  EXPECT_EQ(u.decision, "infeasible");
+  EXPECT_EQ(u.reliability_verdict, Verdict::Violated);
+  EXPECT_EQ(ev.injections(), u.injections + t.injections);
+  // Each look is a doubling of the previous one, so the count is always a look size.
+  protect::DesignPoint h;
+  h.harden_bits = 1;
+  const Evaluation e = ev.evaluate(h);
+  const SequentialTest s = env.test();
+  bool on_schedule = false;
+  for (int j = 0; j < s.looks(); ++j) on_schedule |= e.injections == s.look_size(j);
+  EXPECT_TRUE(on_schedule) << e.injections;
+  if (e.injections < env.max_trials) {
+    EXPECT_NE(e.reliability_verdict, Verdict::Undecided);
+  }
+}
+
+TEST(Evaluator, TargetUsesExactlyTheImagesTheCampaignUsed) {
+  // 150 trials over 100 images: images 0..49 twice, 50..99 once. The unprotected design's own golden
+  // accuracy over those trials is the reference the target is built from.
+  Environment env = small_env();
+  env.trials = env.max_trials = 150;
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, env, {}, {}, "lenet5-test");
+  protect::DesignPoint none;
+  none.preset = protect::Preset::Unprotected;
+  const Evaluation u = ev.evaluate(none);
+  EXPECT_EQ(u.injections, 150);
+  EXPECT_EQ(u.images, 100);
+  EXPECT_NEAR(u.reliability_target, u.golden_fault_accuracy - Constraints{}.max_faulty_drop, 1e-12);
+}
+
+TEST(Evaluator, UndecidedAtTheCapCountsAsInfeasible) {
+  // An absolute target placed on the design's own estimate cannot be decided either way.
+  Environment env = small_env();
+  env.trials = env.max_trials = 400;
+  protect::DesignPoint none;
+  none.preset = protect::Preset::Unprotected;
+  double estimate = 0;
+  {
+    Evaluator probe(fx().g, test::test_set(), test::calib_set(), fx().qo, env, {}, {}, "lenet5-test");
+    estimate = probe.evaluate(none).faulty_accuracy;
+  }
+  Constraints c;
+  c.min_faulty_accuracy = estimate;
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, env, c, {}, "lenet5-test");
+  const Evaluation u = ev.evaluate(none);
+  EXPECT_DOUBLE_EQ(u.faulty_accuracy, estimate);
+  EXPECT_EQ(u.reliability_verdict, Verdict::Undecided);
+  EXPECT_EQ(u.decision, "undecided");
+  EXPECT_FALSE(u.feasible);
+  EXPECT_LE(ev.constraint_values(u)[1], 1e-12);  // the point estimate alone would have called it feasible
+  EXPECT_GT(ev.constraint_noise(u)[1], 0.0);
+}
+
 TEST(CrossLayer, OptimizedDesignIsNoCostlierThanSingleLayerBests) {
   Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test");
   SpaceSpec s;

@@ -132,6 +132,32 @@ TEST(GaussianProcess, InterpolatesNoiseFreeData) {
   }
 }
 
+TEST(GaussianProcess, ObservationNoiseShrinksThatObservationsPull) {
+  // Two uncorrelated points (length scale far below their distance), y = +1 and -1: mean 0, scale
+  // sqrt(2), standardized +-1/sqrt(2). With its own noise variance 2 (= 1 standardized) the first point's
+  // posterior mean is sf2 / (sf2 + sn2 + jitter + 1) of its value: about 0.5 instead of 1.
+  GaussianProcess gp(1);
+  Eigen::MatrixXd z(1, 2);
+  z << 0.0, 1.0;
+  Eigen::VectorXd y(2), noise(2);
+  y << 1.0, -1.0;
+  noise << 2.0, 0.0;
+  gp.set_transformed_data(z, y, noise);
+  GpHyper h;
+  h.length_scales = Eigen::VectorXd::Constant(1, 0.01);
+  h.signal_var = 1.0;
+  h.noise_var = 1e-6;
+  gp.set_hyper(h);
+  Eigen::VectorXd mean, var;
+  gp.predict(z, mean, var);
+  const double jitter = gp.options().jitter;
+  EXPECT_NEAR(mean[0], 1.0 / (2.0 + 1e-6 + jitter), 1e-9);
+  EXPECT_NEAR(mean[1], -1.0 / (1.0 + 1e-6 + jitter), 1e-9);
+  EXPECT_THROW(gp.set_transformed_data(z, y, Eigen::VectorXd::Zero(3)), ValidationError);
+  noise[0] = -1.0;
+  EXPECT_THROW(gp.set_transformed_data(z, y, noise), ValidationError);
+}
+
 TEST(GaussianProcess, VarianceIsZeroAtDataAndGrowsWithDistance) {
   GpOptions o;
   o.noise_var_min = o.noise_var_max = 1e-10;
