@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Search quality of the cross-layer BO (issue "Cross-layer co-optimization", "Must show"): on the shipped
-// LeNet-5 and a design space of >= 300 distinct designs, every design is evaluated once (fault injection,
-// cached on disk) so that the true cheapest feasible design is known; then BO and random search, each with
-// a budget of 30 evaluations and seeds 1..10, run on the same Evaluator (every evaluation a cache hit) and
-// a seed counts as a success when its best feasible design costs <= 1.05 x the optimum (the exact optimum
-// when that is 0). Target: BO succeeds in >= 8 of 10 seeds.
+// Search quality of the cross-layer BO with noisy, adaptive evaluations: on the shipped LeNet-5 and a
+// design space of >= 300 distinct designs, every design is first evaluated precisely (adaptive up to
+// 32,000 faulty inferences, its own seed; cached on disk) so that the true cheapest feasible design is
+// known. Then BO and random search, budget 30, seeds 1..10, each run on an Evaluator of its own with the
+// default adaptive scheme (250 injections first, doubled up to 8,000 until decided) and the search seed's
+// own faults: every evaluation is a fresh, noisy campaign, as in `ftdla optimize`. A seed succeeds when a
+// design the search calls feasible is truly feasible and costs <= 1.05 x the optimum (the exact optimum
+// when that is 0). Target: BO succeeds in >= 9 of 10 seeds.
 //
 // A plain program with its own main (not a Google Benchmark suite): the work is one long deterministic
 // experiment, not a timed micro-benchmark. Options:
-//   --cache PATH     evaluation cache (JSON lines); default /tmp/ftdla-search-quality.jsonl. The first run
-//                    evaluates every design (several minutes on 2 cores); reruns are instant.
+//   --cache PATH     ground-truth evaluation cache (JSON lines); default /tmp/ftdla-search-quality.jsonl.
+//                    The first run evaluates every design (minutes on 2 cores); reruns skip that part.
 //   --seeds N        seeds 1..N (default 10)
 //   --budget N       evaluations per search (default 30)
 //   --initial N      BO space-filling initial points (default 0 = the library's automatic choice)
@@ -101,12 +103,14 @@ int main(int argc, char** argv) {
 
   // --- Evaluator, as `ftdla optimize` builds it, with a cheaper fault environment ------------------------
   const std::string model_path = std::string(FTDLA_SOURCE_DIR) + "/models/lenet5.onnx";
-  dse::Environment env;
+  dse::Environment env;  // the ground truth: precise, its own seed
   env.ber = args.ber;
-  env.trials = 600;
-  env.fault_images = 200;
-  env.eval_images = 2000;
+  env.trials = 250;
+  env.max_trials = 32000;
+  env.fault_images = 5000;
+  env.eval_images = 5000;
   env.vuln_samples = 200;
+  env.seed = 1000;
   env.validate();
   const dse::Constraints cons;  // defaults
   quant::QuantOptions qo;       // defaults (int8, minmax, 512 calibration images)
@@ -150,9 +154,11 @@ int main(int argc, char** argv) {
     distinct.emplace(key, d);
     key_of_point.push_back(std::move(key));
   }
-  std::printf("search quality: %s, BER %.3g, %lld faulty inferences x %lld images per evaluation, objective %s overhead\n",
-              model_path.c_str(), env.ber, static_cast<long long>(env.trials), static_cast<long long>(env.fault_images),
-              dse::objective_name(obj));
+  std::printf("search quality: %s, BER %.3g, %lld fault images; ground truth adaptive %lld..%lld injections, searches "
+              "%lld..%lld (risk %.2g), objective %s overhead\n",
+              model_path.c_str(), env.ber, static_cast<long long>(env.fault_images), static_cast<long long>(env.trials),
+              static_cast<long long>(env.max_trials), static_cast<long long>(dse::Environment{}.trials),
+              static_cast<long long>(dse::Environment{}.max_trials), env.risk, dse::objective_name(obj));
   {
     const nlohmann::json js = dse::to_json(spec);
     std::printf("space: k %s, f %s, U %s, h %d..%d: lattice %zu points, %zu distinct designs\n", js["k"].dump().c_str(),
@@ -241,14 +247,31 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // --- Searches ----------------------------------------------------------------------------------------
-  const int64_t runs_before = ev.evaluations();
+  int64_t search_injections = 0, search_evaluations = 0;
   auto run = [&](dse::Method m, uint64_t seed) {
     opt::SearchOptions so;
     so.budget = args.budget;
     so.seed = seed;
     so.initial = args.initial;
     so.stagnation = args.stagnation;
-    const dse::OptimizeResult r = dse::optimize(ev, spec, obj, m, so, layers, nullptr);
+    // A fresh evaluator: the search seed's own faults, adaptive budgets, nothing cached. The protected
+    // channels of fraction designs are the ground truth's, so that a design means the same hardware.
+    dse::Environment search_env = env;
+    search_env.trials = dse::Environment{}.trials;
+    search_env.max_trials = dse::Environment{}.max_trials;
+    search_env.seed = seed;
+    dse::Evaluator sev(g, test, calib, qo, search_env, cons, cost::ComponentTable{}, dse::file_fingerprint(model_path));
+    for (int k : spec.k) {
+      protect::DesignPoint d;
+      d.accel = spec.accel;
+      d.k = k < spec.accel.abits ? k : 0;
+      d.fraction = 0.1;
+      d.lanes = 8;
+      sev.use_channel_scores(d, ev.channel_scores(d));
+    }
+    const dse::OptimizeResult r = dse::optimize(sev, spec, obj, m, so, layers, nullptr);
+    search_injections += sev.injections();
+    search_evaluations += sev.evaluations();
     SearchStats s;
     s.evaluations = r.search.history.size();
     s.screened = r.search.screened;
@@ -259,14 +282,16 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(seed), t.index + 1, opt::to_string(t.source),
                     design_text(r.history[t.index].design).c_str(), 100 * t.outcome.objective,
                     t.feasible ? "feasible" : "infeasible");
-      if (t.feasible && t.outcome.objective <= threshold && s.evals_to_success < 0)
+      if (t.feasible && good[protect::to_json(r.history[t.index].design).dump()] && s.evals_to_success < 0)
         s.evals_to_success = static_cast<int>(t.index) + 1;
     }
     if (const opt::Trial* b = r.search.best_trial()) {
       s.best = b->outcome.objective;
       s.best_design = design_text(r.history[b->index].design);
     }
-    s.success = s.evals_to_success > 0;
+    // The search's answer must be right: its best (called feasible) is truly feasible and cheap enough.
+    s.success = r.search.best_trial() && good[protect::to_json(r.history[r.search.best_trial()->index].design).dump()];
+    if (!s.success) s.evals_to_success = -1;
     return s;
   };
 
@@ -311,10 +336,11 @@ int main(int argc, char** argv) {
     std::snprintf(buf, sizeof buf, "%g", n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
     return std::string(buf);
   };
-  std::printf("\nBO successes: %d/%d (median evaluations to success %s)   random successes: %d/%d (median %s)   target: BO >= 8/10\n",
+  std::printf("\nBO successes: %d/%d (median evaluations to success %s)   random successes: %d/%d (median %s)   target: BO >= 9/10\n",
               bo_ok, args.seeds, median(bo_e).c_str(), rnd_ok, args.seeds, median(rnd_e).c_str());
-  std::printf("searches took %.1f s; fault-injection evaluations run during the searches: %lld (all others cache hits)\n",
-              seconds() - t_search, static_cast<long long>(ev.evaluations() - runs_before));
+  std::printf("searches took %.1f s: %lld fresh evaluations, %lld faulty inferences (%.0f per evaluation)\n",
+              seconds() - t_search, static_cast<long long>(search_evaluations), static_cast<long long>(search_injections),
+              search_evaluations ? static_cast<double>(search_injections) / static_cast<double>(search_evaluations) : 0.0);
   std::printf("total %.0f s\n", seconds());
-  return bo_ok * 10 >= args.seeds * 8 ? 0 : 3;
+  return bo_ok * 10 >= args.seeds * 9 ? 0 : 3;
 }

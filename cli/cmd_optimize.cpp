@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -47,7 +48,7 @@ struct DseArgs {
   MemoryArgs memory;
   std::string constraints_path, cost_path, cache = "default";
   dse::Environment environment;  ///< options bind straight to it: its defaults are the CLI's defaults
-  int64_t validation_images = 5000, validation_trials = 20000;
+  int64_t validation_images = -1, validation_trials = 20000;  ///< -1: half the test set, at most 5,000
   void add_to(CLI::App& app, bool validation) {
     model.add_to(app);
     app.add_option("--ber", environment.ber, "bit error rate of the fault environment")->capture_default_str();
@@ -66,8 +67,8 @@ struct DseArgs {
     app.add_option("--seed", environment.seed, "random seed")->capture_default_str();
     app.add_option("--validation-images", validation_images,
                    std::string("last test images held out from the search") +
-                       (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)"))
-        ->capture_default_str();
+                       (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)") +
+                       "; default half the test set, at most 5000");
     if (validation)
       app.add_option("--validation-trials", validation_trials, "faulty inferences per design in the validation (>= 1)")
           ->capture_default_str();
@@ -75,6 +76,12 @@ struct DseArgs {
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
   dse::Environment env() const {
+    if (!(environment.risk > 0.0 && environment.risk < 0.5))
+      throw ConfigError("--risk: must be in (0, 0.5) (got " + std::to_string(environment.risk) + ")");
+    if (environment.trials < 1) throw ConfigError("--trials: must be >= 1 (got " + std::to_string(environment.trials) + ")");
+    if (environment.max_trials < environment.trials)
+      throw ConfigError("--max-trials: must be >= --trials (got " + std::to_string(environment.max_trials) + " < " +
+                        std::to_string(environment.trials) + ")");
     dse::Environment e = environment;
     e.max_memory = memory.bytes();
     e.validate();
@@ -95,6 +102,7 @@ struct Loaded {
   std::unique_ptr<TempDir> rank_cache;  ///< under MPI, a non-root rank's private copy of the cache
   std::unique_ptr<dse::Evaluator> ev;
   std::string cache;  ///< the evaluation cache this rank uses ("" = none)
+  int64_t validation_images = 0;  ///< held-out images (--validation-images resolved)
   std::vector<std::string> layers;
 };
 
@@ -105,13 +113,15 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   const cost::ComponentTable table = a.table();
   l->g = model::load_onnx(a.model.model);
   const data::Dataset all_test = data::load_split(a.model.data, "test", a.model.data_options());
-  const int64_t n = all_test.count(), v = a.validation_images;
+  const int64_t n = all_test.count();
+  const int64_t v = a.validation_images < 0 ? std::min<int64_t>(5000, n / 2) : a.validation_images;
   if (v < 0 || v >= n)
     throw ConfigError("--validation-images: must be in [0, " + std::to_string(n) + ") so that images remain for the search (got " +
                       std::to_string(v) + ")");
   // The search sees the first images, the validation the last ones: it never judges on what it searched.
   l->test = data::subset(all_test, 0, n - v);
   l->validation = data::subset(all_test, n - v, n);
+  l->validation_images = v;
   l->calib = data::load_split(a.model.data, "train", a.model.data_options(qo.calib_images));
   std::string cache = a.cache_path();
   if (dist::size() > 1 && !cache.empty()) {
@@ -171,6 +181,22 @@ nlohmann::json validation_json(const dse::Evaluation& v, uint64_t seed) {
           {"decision", v.decision}};
 }
 
+/// The environment of the independent validation: held-out images, a fixed sample, fresh faults.
+dse::Environment validation_env(const DseArgs& a, const Loaded& l, const dse::Environment& env) {
+  if (l.validation_images < 1) throw ConfigError("--validation-images: must be >= 1 to validate");
+  if (a.validation_trials < 1) throw ConfigError("--validation-trials: must be >= 1 (got " + std::to_string(a.validation_trials) + ")");
+  dse::Environment v = env;
+  v.seed = Rng::derive(env.seed, 0x56414c49ULL)() >> 11;  // unrelated to the search's faults; < 2^53 (exact in JSON)
+  v.trials = v.max_trials = a.validation_trials;
+  v.fault_images = v.eval_images = l.validation_images;
+  return v;
+}
+
+std::unique_ptr<dse::Evaluator> validation_evaluator(const DseArgs& a, const Loaded& l, const dse::Environment& venv) {
+  return std::make_unique<dse::Evaluator>(l.g, l.validation, l.calib, a.model.quant_options(), venv, l.ev->constraints(),
+                                          a.table(), dse::file_fingerprint(a.model.model), l.cache);
+}
+
 }  // namespace
 
 void add_evaluate(CLI::App& root) {
@@ -181,19 +207,33 @@ void add_evaluate(CLI::App& root) {
   a->add_to(*app, false);
   app->add_option("--design", *design_path, "design point JSON (k, protected, lanes, harden_bits, accel, or preset)")->required();
   app->add_option("--json", *json_out, "write the result JSON here");
-  app->callback([a, design_path, json_out] {
+  auto held_out = std::make_shared<bool>(false);
+  app->add_flag("--held-out", *held_out,
+                "also evaluate it as optimize validates its results: on the held-out images, --validation-trials "
+                "faulty inferences, a fresh seed (the protected channels stay those ranked on the search images)");
+  app->add_option("--validation-trials", a->validation_trials, "faulty inferences for --held-out")->capture_default_str();
+  app->callback([a, design_path, json_out, held_out] {
     const protect::DesignPoint d = protect::parse_design(read_json(*design_path, "--design"));
     const dse::Environment env = a->env();
     auto l = load(*a, env);
     const dse::Evaluation e = l->ev->evaluate(d);
     print_eval("design", e);
+    std::optional<dse::Evaluation> v;
+    dse::Environment venv;
+    if (*held_out) {
+      venv = validation_env(*a, *l, env);
+      const auto vev = validation_evaluator(*a, *l, venv);
+      if (d.preset == protect::Preset::None && d.fraction > 0) vev->use_channel_scores(d, l->ev->channel_scores(d));
+      v = vev->evaluate(d);
+      print_eval("held-out", *v);
+    }
     if (!json_out->empty()) {
       nlohmann::json j = dse::to_json(e);
       j["model"] = a->model.model;
       j["environment"] = dse::to_json(env);
       j["constraints"] = dse::to_json(l->ev->constraints());
       j["baseline_clean_accuracy"] = l->ev->baseline_accuracy(d.accel);
-      j["reliability_target"] = l->ev->reliability_target(d.accel);
+      if (v) j["validation"] = validation_json(*v, venv.seed);
       add_run_info(j, job_peak_rss_mb());
       add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
       write_json(*json_out, j);
@@ -226,7 +266,7 @@ void add_optimize(CLI::App& root) {
     std::printf("ftdla optimize: %s, BER %.3g (%s site), objective %s overhead; %lld search images, %lld held out\n"
                 "each evaluation: %lld faulty inferences, doubled until every constraint is decided at risk %.3g (at most %lld)\n",
                 a->model.model.c_str(), env.ber, fault::site_name(env.site), dse::objective_name(obj),
-                static_cast<long long>(l->test.count()), static_cast<long long>(a->validation_images),
+                static_cast<long long>(l->test.count()), static_cast<long long>(l->validation_images),
                 static_cast<long long>(env.trials), env.risk, static_cast<long long>(env.max_trials));
     const double base_acc = l->ev->baseline_accuracy(spec.accel);
     std::printf("baseline clean int%d accuracy %.4f (%.4f on the fault images); constraints: clean >= %.4f, faulty >= %.4f, "
@@ -262,21 +302,17 @@ void add_optimize(CLI::App& root) {
         {"circuit_only", &b.circuit_only}};
     if (r.best) rows.push_back({"cross_layer", &*r.best});
     std::map<std::string, dse::Evaluation> validated;
-    dse::Environment venv = env;
-    venv.seed = Rng::derive(env.seed, 0x56414c49ULL)() >> 1;  // fresh faults, unrelated to the search's
-    venv.trials = venv.max_trials = a->validation_trials;
-    venv.fault_images = venv.eval_images = a->validation_images;
-    if (a->validation_images > 0) {
-      if (a->validation_trials < 1) throw ConfigError("--validation-trials: must be >= 1");
+    dse::Environment venv;
+    if (l->validation_images > 0) {
+      venv = validation_env(*a, *l, env);
       std::printf("-- validation: %lld held-out images, %lld faulty inferences per design, seed %llu --\n",
-                  static_cast<long long>(a->validation_images), static_cast<long long>(a->validation_trials),
+                  static_cast<long long>(l->validation_images), static_cast<long long>(a->validation_trials),
                   static_cast<unsigned long long>(venv.seed));
-      dse::Evaluator vev(l->g, l->validation, l->calib, a->model.quant_options(), venv, l->ev->constraints(), a->table(),
-                         dse::file_fingerprint(a->model.model), l->cache);
+      const auto vev = validation_evaluator(*a, *l, venv);
       for (const auto& [name, e] : rows) {
         if (e->design.preset == protect::Preset::None && e->design.fraction > 0)
-          vev.use_channel_scores(e->design, l->ev->channel_scores(e->design));
-        validated[name] = vev.evaluate(e->design);
+          vev->use_channel_scores(e->design, l->ev->channel_scores(e->design));
+        validated[name] = vev->evaluate(e->design);
         print_eval(name.c_str(), validated[name]);
       }
     }
@@ -325,7 +361,7 @@ void add_optimize(CLI::App& root) {
           {"constraints", dse::to_json(l->ev->constraints())},
           {"space", dse::to_json(spec)},
           {"search_images", l->test.count()},
-          {"validation_images", a->validation_images},
+          {"validation_images", l->validation_images},
           {"baseline_clean_accuracy", base_acc},
           {"reliability_target", l->ev->reliability_target(spec.accel)},
           {"best", r.best ? summary("cross_layer", *r.best) : nlohmann::json(nullptr)},

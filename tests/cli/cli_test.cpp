@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
 #include "run_ftdla.hpp"
@@ -311,6 +312,63 @@ TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {
   EXPECT_EQ(j["wbits"], 6);
   EXPECT_EQ(j["abits"], 7);
   EXPECT_EQ(j["accbits"], 24);
+}
+
+// --- decisions on intervals, validation -----------------------------------------------------------------
+
+TEST(CliOptimize, NonsenseDecisionOptionsAreRejected) {
+  const std::vector<std::string> base = {"optimize", "--budget", "1", "--cache", "none", "--calib-images", "64"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--risk", "0"}, "--risk"},           {{"--risk", "0.5"}, "--risk"},
+      {{"--risk", "-1"}, "--risk"},          {{"--trials", "0"}, "--trials"},
+      {{"--trials", "500", "--max-trials", "400"}, "--max-trials"},
+      {{"--validation-images", "10000"}, "--validation-images"}};
+  for (const auto& [extra, name] : cases) {
+    const Result r = ftdla(base + extra);
+    expect_one_line_error(r, {name});
+    EXPECT_EQ(r.status, 2) << r.command;
+  }
+  const Result help = ftdla({"optimize", "--help"});
+  for (const char* opt : {"--risk", "--max-trials", "--validation-images", "--validation-trials"})
+    EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+}
+
+TEST(CliOptimize, ValidatesTheChosenDesignAndEveryBaselineOnHeldOutImages) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("opt.json"), space = d.file("space.json");
+  write_file_atomic(space, R"({"k": [7, 8], "fraction": [0.0], "lanes": [8], "harden_max": 2})");
+  const Result r = ftdla({"optimize", "--budget", "2", "--cache", "none", "--calib-images", "64", "--space", space,
+                          "--trials", "100", "--max-trials", "400", "--fault-images", "200", "--eval-images", "500",
+                          "--validation-images", "1000", "--validation-trials", "300", "--json", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_file(out));
+  EXPECT_EQ(j["risk"], 0.05);
+  EXPECT_EQ(j["validation_images"], 1000);
+  EXPECT_EQ(j["search_images"], 9000);
+  int64_t total = 0;
+  for (const auto& h : j["history"]) {
+    EXPECT_GE(h["injections"].get<int64_t>(), 100);
+    EXPECT_LE(h["injections"].get<int64_t>(), 400);
+  }
+  for (const char* b : {"unprotected", "full_tmr", "algorithm_only", "architecture_only", "circuit_only"}) {
+    const auto& e = j["baselines"][b];
+    if (!e["cached"].get<bool>()) total += e["injections"].get<int64_t>();
+    const auto& v = e["validation"];
+    ASSERT_TRUE(v.is_object()) << b;
+    EXPECT_EQ(v["injections"], 300) << b;
+    EXPECT_EQ(v["images"], 300) << b;  // 300 trials, one per held-out image
+    EXPECT_NE(v["seed"], j["seed"]) << b;
+    for (const char* key : {"faulty_accuracy", "faulty_accuracy_ci95", "feasible", "decision", "reliability_target"})
+      EXPECT_TRUE(v.contains(key)) << b << " " << key;
+    const double lo = v["faulty_accuracy_ci95"][0], hi = v["faulty_accuracy_ci95"][1], acc = v["faulty_accuracy"];
+    EXPECT_LE(lo, acc);
+    EXPECT_GE(hi, acc);
+  }
+  EXPECT_GT(j["injections"].get<int64_t>(), 0);
+  EXPECT_GE(j["injections"].get<int64_t>(), total);
+  EXPECT_EQ(j["baselines"]["full_tmr"]["validation"]["decision"], "feasible");
+  EXPECT_EQ(j["baselines"]["unprotected"]["validation"]["decision"], "infeasible");
+  EXPECT_NE(r.out.find("faulty (validated)"), std::string::npos) << r.out;
 }
 
 TEST(CliInfo, ListsTheLayers) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <utility>
 
 #include "ftdla/core/error.hpp"
 #include "ftdla/core/rng.hpp"
@@ -122,6 +124,9 @@ Calls simulate(double offset, int runs, uint64_t seed) {
 TEST(SequentialTest, WrongFeasibleCallsStayWithinTheRisk) {
   const int runs = 2000;
   const Calls above = simulate(+0.01, runs, 11), at = simulate(0.0, runs, 12), below = simulate(-0.01, runs, 13);
+  for (const auto& [name, c] : {std::pair{"truth 1 point above", above}, {"truth at the threshold", at}, {"truth 1 point below", below}})
+    std::printf("%-24s satisfied %4d  violated %4d  undecided %4d  of %d; mean trials %lld\n", name, c.satisfied, c.violated,
+                c.undecided, runs, static_cast<long long>(c.trials / runs));
   // At the threshold "satisfied" is a wrong call too (the constraint is not met with margin).
   EXPECT_LE(at.satisfied, 0.05 * runs) << at.satisfied;
   EXPECT_LE(below.satisfied, 0.05 * runs) << below.satisfied;
