@@ -236,6 +236,7 @@ int main(int argc, char** argv) {
       if (!t.feasible && t.objective < optimum) {
         std::string w;
         for (const auto& v : t.violated) w += (w.empty() ? "" : "+") + v;
+        if (w.empty()) w = "undecided";
         ++why[w];
       }
     std::printf("infeasible designs cheaper than the optimum:");

@@ -64,38 +64,53 @@ std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenS
   const fault::FaultSampler sampler(inj.engine().qgraph(), inj.mapping(), opt.site);
   const int64_t images = std::min<int64_t>(opt.images, golden.size());
   std::vector<int64_t> sdc;
-  for (size_t si = begin; si < end; ++si) {
-    // Under MPI every rank must stop at the same stratum (the counts are summed over ranks below).
+  auto rng_of = [&](size_t si, int64_t t) { return Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t)); };
+  // Strata are run in blocks whose trials are grouped by image across the whole block: one expanded golden
+  // trace (a full inference's worth of accumulators) then serves many strata instead of about one trial.
+  constexpr int64_t kBlockTrials = 16384;
+  for (size_t bi = begin; bi < end;) {
+    // Under MPI every rank must stop at the same block (the counts are summed over ranks below).
     if (dist::any(stop && stop->load())) break;
-    const Stratum& st = strata[si];
-    // Each MPI rank runs a contiguous share of the stratum's trials; trial t depends only on (seed, si, t),
-    // so the summed count is the one-process count.
-    const std::pair<int64_t, int64_t> mine = dist::shard(0, st.samples);
-    const int64_t t_begin = mine.first, t_end = mine.second;
-    // Trials are grouped by their image, so that one expanded golden trace serves a whole group.
-    auto rng_of = [&](int64_t t) { return Rng::derive(opt.seed ^ mix64(si + 1), static_cast<uint64_t>(t)); };
-    std::vector<std::pair<int64_t, int64_t>> order;  // (image, trial)
-    order.reserve(static_cast<size_t>(std::max<int64_t>(0, t_end - t_begin)));
-    for (int64_t t = t_begin; t < t_end; ++t) {
-      Rng rng = rng_of(t);
-      order.emplace_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(images))), t);
+    size_t bj = bi;
+    int64_t block_trials = 0;
+    struct Item {
+      int64_t image, trial;
+      uint32_t stratum;  // offset in the block
+    };
+    std::vector<Item> order;
+    while (bj < end && (bj == bi || block_trials < kBlockTrials)) {
+      // Each MPI rank runs a contiguous share of every stratum's trials; trial t depends only on
+      // (seed, si, t), so the summed count is the one-process count.
+      const auto [t_begin, t_end] = dist::shard(0, strata[bj].samples);
+      for (int64_t t = t_begin; t < t_end; ++t) {
+        Rng rng = rng_of(bj, t);
+        order.push_back({static_cast<int64_t>(rng.below(static_cast<uint64_t>(images))), t, static_cast<uint32_t>(bj - bi)});
+      }
+      block_trials += strata[bj].samples;
+      ++bj;
     }
-    std::sort(order.begin(), order.end());
+    std::sort(order.begin(), order.end(), [](const Item& a, const Item& b) {
+      return a.image != b.image ? a.image < b.image : a.stratum != b.stratum ? a.stratum < b.stratum : a.trial < b.trial;
+    });
     std::vector<size_t> group_start;
     for (size_t i = 0; i < order.size(); ++i)
-      if (i == 0 || order[i].first != order[i - 1].first) group_start.push_back(i);
+      if (i == 0 || order[i].image != order[i - 1].image) group_start.push_back(i);
     group_start.push_back(order.size());
-    int64_t count = 0;
     const int64_t groups = static_cast<int64_t>(group_start.size()) - 1;
-#pragma omp parallel reduction(+ : count)
+    const size_t width = bj - bi;
+    std::vector<int64_t> counts(width, 0);
+#pragma omp parallel
     {
       engine::Trace trace;
+      std::vector<int64_t> local(width, 0);
 #pragma omp for schedule(dynamic, 1)
       for (int64_t gi = 0; gi < groups; ++gi) {
-        const int64_t img = order[group_start[gi]].first;
+        const int64_t img = order[group_start[gi]].image;
         golden.expand(img, trace);
         for (size_t oi = group_start[gi]; oi < group_start[gi + 1]; ++oi) {
-          Rng rng = rng_of(order[oi].second);
+          const size_t si = bi + order[oi].stratum;
+          const Stratum& st = strata[si];
+          Rng rng = rng_of(si, order[oi].trial);
           (void)rng.below(static_cast<uint64_t>(images));  // the image draw (same stream as above)
           FaultSet f;
           TransientFault tf;
@@ -111,11 +126,14 @@ std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenS
           }
           f.transients.push_back(tf);
           const fault::InjectionResult r = inj.run(trace, f);
-          count += r.top1 != golden.top1[img];
+          local[order[oi].stratum] += r.top1 != golden.top1[img];
         }
       }
+#pragma omp critical
+      for (size_t k = 0; k < width; ++k) counts[k] += local[k];
     }
-    sdc.push_back(count);
+    sdc.insert(sdc.end(), counts.begin(), counts.end());
+    bi = bj;
   }
   dist::allreduce_sum(sdc.data(), sdc.size());
   return sdc;

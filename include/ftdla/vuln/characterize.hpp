@@ -78,7 +78,7 @@ struct Stratum {
 std::vector<Stratum> plan_strata(const fault::Injector& inj, const CharacterizeOptions& opt);
 
 /// SDC counts of strata [begin, end) (trials of stratum s use Rng::derive(seed ^ s, t)); thread-count
-/// independent. Stops between strata when *stop is set; returns counts for the strata it finished.
+/// independent. Stops between blocks of strata when *stop is set; returns counts for the strata it finished.
 /// Under MPI (core/dist.hpp) each rank runs a share of every stratum and the counts are summed: a
 /// collective call, identical on every rank and to one process; the stop decision is collective too.
 std::vector<int64_t> run_strata(const fault::Injector& inj, const fault::GoldenSet& golden, const CharacterizeOptions& opt,
