@@ -93,6 +93,8 @@ class GoldenSet {
   std::vector<Slot> slots_;  ///< per value id
   int64_t record_ = 0;
   std::vector<uint8_t> store_;
+  int64_t out_count_ = 0;
+  std::vector<int32_t> outputs_;  ///< every image's output registers, stored or not
 };
 
 class Campaign {
