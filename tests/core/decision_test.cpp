@@ -46,6 +46,22 @@ TEST(EstimateMean, AgreeingSampleKeepsAFloor) {
   EXPECT_NEAR(m.se, std::sqrt(rate * (1 - rate) / 20.0), 1e-12);
 }
 
+TEST(EstimateMean, SkewnessNeverNarrowsABound) {
+  // 250 trials that agree with the reference except two lucky ones (faulty correct where golden was
+  // wrong): strongly right-skewed residuals. The lower bound must not move up from the normal one.
+  ImageTally t;
+  for (int i = 0; i < 250; ++i) {
+    t.trials.push_back(1);
+    t.reference.push_back(i >= 2);
+    t.correct.push_back(1);
+  }
+  const MeanEstimate m = estimate_mean(t);
+  EXPECT_GT(m.skew, 5.0);
+  const double z = 2.4;
+  EXPECT_DOUBLE_EQ(m.lower_at(z), m.mean - z * m.se);
+  EXPECT_GT(m.upper_at(z), m.mean + z * m.se);  // widened on the heavy side
+}
+
 TEST(SequentialTest, LooksDoubleUpToTheCap) {
   SequentialTest s{0.05, 250, 8000};
   EXPECT_EQ(s.looks(), 6);  // 250 500 1000 2000 4000 8000

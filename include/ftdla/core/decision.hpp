@@ -11,7 +11,8 @@
 // Accuracy losses are skewed (most images survive every fault, a few lose often), and the studentized
 // mean of skewed data has one heavy tail: bounds use the Cornish-Fisher-corrected quantile of the
 // studentized mean, z -/+ g (2 z^2 + 1) / (6 sqrt(G)) with g the skewness of the image residuals
-// (Johnson, JASA 1978; Hall, Biometrika 1983), which brings one-sided error rates back to nominal.
+// (Johnson, JASA 1978; Hall, Biometrika 1983), which brings one-sided error rates back to nominal. The
+// correction is applied only where it widens a bound (a few non-zero residuals give wild skewness).
 #pragma once
 #include <cstdint>
 #include <string>
