@@ -262,14 +262,7 @@ int main(int argc, char** argv) {
     search_env.max_trials = dse::Environment{}.max_trials;
     search_env.seed = seed;
     dse::Evaluator sev(g, test, calib, qo, search_env, cons, cost::ComponentTable{}, dse::file_fingerprint(model_path));
-    for (int k : spec.k) {
-      protect::DesignPoint d;
-      d.accel = spec.accel;
-      d.k = k < spec.accel.abits ? k : 0;
-      d.fraction = 0.1;
-      d.lanes = 8;
-      sev.use_channel_scores(d, ev.channel_scores(d));
-    }
+    sev.use_channel_scores(spec.accel, ev.channel_scores(spec.accel));
     const dse::OptimizeResult r = dse::optimize(sev, spec, obj, m, so, layers, nullptr);
     search_injections += sev.injections();
     search_evaluations += sev.evaluations();

@@ -69,19 +69,14 @@ struct DseArgs {
                    std::string("last test images held out from the search") +
                        (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)") +
                        "; default half the test set, at most 5000");
-    if (validation)
-      app.add_option("--validation-trials", validation_trials, "faulty inferences per design in the validation (>= 1)")
-          ->capture_default_str();
+    app.add_option("--validation-trials", validation_trials,
+                   validation ? "faulty inferences per design in the validation (>= 1)" : "faulty inferences for --held-out (>= 1)")
+        ->capture_default_str();
     memory.add_to(app);
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
   dse::Environment env() const {
-    if (!(environment.risk > 0.0 && environment.risk < 0.5))
-      throw ConfigError("--risk: must be in (0, 0.5) (got " + std::to_string(environment.risk) + ")");
-    if (environment.trials < 1) throw ConfigError("--trials: must be >= 1 (got " + std::to_string(environment.trials) + ")");
-    if (environment.max_trials < environment.trials)
-      throw ConfigError("--max-trials: must be >= --trials (got " + std::to_string(environment.max_trials) + " < " +
-                        std::to_string(environment.trials) + ")");
+    environment.test().validate();  // names --risk, --trials, --max-trials
     dse::Environment e = environment;
     e.max_memory = memory.bytes();
     e.validate();
@@ -167,18 +162,15 @@ void print_eval(const char* tag, const dse::Evaluation& e) {
   std::fflush(stdout);
 }
 
-/// The validation record of a design: evaluated again on held-out images with a fresh seed.
+/// The validation record of a design: evaluated again on held-out images with a fresh seed (the
+/// accuracy, target, sample and decision fields of its evaluation JSON, and the seed).
 nlohmann::json validation_json(const dse::Evaluation& v, uint64_t seed) {
-  return {{"faulty_accuracy", v.faulty_accuracy},
-          {"faulty_accuracy_ci95", {v.faulty.lo, v.faulty.hi}},
-          {"reliability_target", v.reliability_target},
-          {"clean_accuracy", v.clean_accuracy},
-          {"clean_target", v.clean_target},
-          {"injections", v.injections},
-          {"images", v.images},
-          {"seed", seed},
-          {"feasible", v.feasible},
-          {"decision", v.decision}};
+  const nlohmann::json all = dse::to_json(v);
+  nlohmann::json j = {{"seed", seed}};
+  for (const char* key : {"faulty_accuracy", "faulty_accuracy_ci95", "reliability_target", "clean_accuracy", "clean_target",
+                          "injections", "images", "feasible", "decision"})
+    j[key] = all.at(key);
+  return j;
 }
 
 /// The environment of the independent validation: held-out images, a fixed sample, fresh faults.
@@ -211,7 +203,6 @@ void add_evaluate(CLI::App& root) {
   app->add_flag("--held-out", *held_out,
                 "also evaluate it as optimize validates its results: on the held-out images, --validation-trials "
                 "faulty inferences, a fresh seed (the protected channels stay those ranked on the search images)");
-  app->add_option("--validation-trials", a->validation_trials, "faulty inferences for --held-out")->capture_default_str();
   app->callback([a, design_path, json_out, held_out] {
     const protect::DesignPoint d = protect::parse_design(read_json(*design_path, "--design"));
     const dse::Environment env = a->env();
@@ -223,7 +214,7 @@ void add_evaluate(CLI::App& root) {
     if (*held_out) {
       venv = validation_env(*a, *l, env);
       const auto vev = validation_evaluator(*a, *l, venv);
-      if (d.preset == protect::Preset::None && d.fraction > 0) vev->use_channel_scores(d, l->ev->channel_scores(d));
+      if (d.preset == protect::Preset::None && d.fraction > 0) vev->use_channel_scores(d.accel, l->ev->channel_scores(d.accel));
       v = vev->evaluate(d);
       print_eval("held-out", *v);
     }
@@ -311,7 +302,7 @@ void add_optimize(CLI::App& root) {
       const auto vev = validation_evaluator(*a, *l, venv);
       for (const auto& [name, e] : rows) {
         if (e->design.preset == protect::Preset::None && e->design.fraction > 0)
-          vev->use_channel_scores(e->design, l->ev->channel_scores(e->design));
+          vev->use_channel_scores(e->design.accel, l->ev->channel_scores(e->design.accel));
         validated[name] = vev->evaluate(e->design);
         print_eval(name.c_str(), validated[name]);
       }

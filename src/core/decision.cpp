@@ -9,14 +9,6 @@
 
 namespace ftdla {
 
-void ImageTally::add(const ImageTally& o) {
-  FTDLA_ASSERT(o.trials.size() == trials.size() && o.correct.size() == correct.size());
-  for (size_t i = 0; i < trials.size(); ++i) {
-    trials[i] += o.trials[i];
-    correct[i] += o.correct[i];
-  }
-}
-
 MeanEstimate estimate_mean(const ImageTally& t) {
   FTDLA_ASSERT(t.correct.size() == t.trials.size());
   FTDLA_ASSERT(t.reference.empty() || t.reference.size() == t.trials.size());

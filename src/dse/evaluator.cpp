@@ -251,12 +251,12 @@ const std::vector<protect::ChannelScore>& Evaluator::scores(Context& c) {
   return c.scores;
 }
 
-std::vector<protect::ChannelScore> Evaluator::channel_scores(const protect::DesignPoint& d) {
-  return scores(reference_context(d.accel));
+std::vector<protect::ChannelScore> Evaluator::channel_scores(const protect::AccelPoint& accel) {
+  return scores(reference_context(accel));
 }
 
-void Evaluator::use_channel_scores(const protect::DesignPoint& d, std::vector<protect::ChannelScore> s) {
-  Context& c = reference_context(d.accel);
+void Evaluator::use_channel_scores(const protect::AccelPoint& accel, std::vector<protect::ChannelScore> s) {
+  Context& c = reference_context(accel);
   c.scores = std::move(s);
   c.have_scores = true;
 }
@@ -361,6 +361,74 @@ void Evaluator::finish(Evaluation& e) {
   e.decision = e.feasible ? "feasible" : e.violated.empty() ? "undecided" : "infeasible";
 }
 
+double Evaluator::reliability_threshold() const {
+  // Relative target: the paired difference (faulty - unprotected golden) >= -drop; absolute: accuracy >= target.
+  return cons_.min_faulty_accuracy < 0 ? -cons_.max_faulty_drop : cons_.min_faulty_accuracy;
+}
+
+nlohmann::json Evaluator::measure(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p) {
+  Context& base = reference_context(d.accel);
+  // Clean accuracy, paired image by image with the unprotected design on the same eval images.
+  ImageTally clean;
+  const auto& mine = clean_correct(c);
+  const auto& theirs = clean_correct(base);
+  clean.trials.assign(mine.size(), 1);
+  clean.correct.assign(mine.begin(), mine.end());
+  clean.reference.assign(theirs.begin(), theirs.end());
+
+  // Accuracy under faults, looked at after trials, 2 trials, ... until decided or max_trials.
+  const fault::Injector inj(*c.engine, c.mp, protect::to_shield(p));
+  fault::CampaignSpec spec;
+  spec.site = env_.site;
+  spec.mode = fault::FaultMode::Ber;
+  spec.ber = env_.ber;
+  spec.trials = env_.max_trials;
+  spec.images = c.golden->size();
+  spec.seed = env_.seed;
+  const fault::Campaign campaign(inj, *c.golden, spec);
+  const bool relative = cons_.min_faulty_accuracy < 0;
+  ImageTally tally;
+  if (relative) {
+    tally.reference.resize(static_cast<size_t>(spec.images));
+    for (int64_t i = 0; i < spec.images; ++i)
+      tally.reference[static_cast<size_t>(i)] = base.golden->top1[i] == base.golden->labels[i];
+  }
+  const SequentialTest test = env_.test();
+  fault::CampaignCounts n;
+  MeanEstimate reliability;
+  for (int look = 0; look < test.looks(); ++look) {
+    n.add(campaign.run(n.trials, test.look_size(look), nullptr, {}, &tally));
+    reliability = estimate_mean(tally);
+    if (test.judge(reliability, reliability_threshold()) != Verdict::Undecided) break;
+  }
+  // The target on exactly the images (and trial weights) the campaign used.
+  double target = cons_.min_faulty_accuracy;
+  if (relative) {
+    double ref_correct = 0.0;
+    for (size_t i = 0; i < tally.trials.size(); ++i) ref_correct += static_cast<double>(tally.trials[i] * tally.reference[i]);
+    target = ref_correct / static_cast<double>(n.trials) - cons_.max_faulty_drop;
+  }
+  tally.reference.clear();  // now the absolute accuracy under faults, for its interval
+  const nlohmann::json m = {{"clean_accuracy", c.clean_accuracy}, {"clean_target", base.clean_accuracy - cons_.max_accuracy_drop},
+                            {"clean_diff", estimate_json(estimate_mean(clean))}, {"reliability", estimate_json(reliability)},
+                            {"reliability_target", target}, {"faulty", estimate_json(estimate_mean(tally))},
+                            {"faulty_correct", n.faulty_correct}, {"golden_correct", n.golden_correct},
+                            {"sdc", n.sdc}, {"trials", n.trials}};
+  if (!cache_path_.empty()) {
+    // One O_APPEND write per line: concurrent or interrupted runs never interleave half lines.
+    const std::string line = nlohmann::json{{"key", cache_key(d, p)}, {"metrics", m}}.dump() + "\n";
+    const int fd = ::open(cache_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      const ssize_t w = ::write(fd, line.data(), line.size());
+      (void)w;
+      ::close(fd);
+    }
+  }
+  ++evaluations_;
+  injections_ += n.trials;
+  return m;
+}
+
 Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   const auto t0 = std::chrono::steady_clock::now();
   d.validate();
@@ -374,100 +442,30 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   e.latency_cycles = ch.cost.latency_cycles;
   e.overheads = ch.overheads;
   e.protected_fraction = p.protected_fraction();
-  const bool relative = cons_.min_faulty_accuracy < 0;
-  const SequentialTest test = env_.test();
+  // Measured now or read from the cache: either way the figures come from the same stored metrics.
   const std::string key = cache_key(d, p);
   auto it = disk_.find(key);
-  if (it != disk_.end()) {
-    const auto& m = it->second;
-    e.clean_accuracy = m.at("clean_accuracy").get<double>();
-    e.clean_target = m.at("clean_target").get<double>();
-    e.clean_diff = estimate_from(m.at("clean_diff"));
-    e.reliability = estimate_from(m.at("reliability"));
-    e.reliability_target = m.at("reliability_target").get<double>();
-    const MeanEstimate faulty = estimate_from(m.at("faulty"));
-    e.faulty = wilson(m.at("faulty_correct").get<uint64_t>(), m.at("trials").get<uint64_t>());
-    e.faulty.lo = std::max(0.0, faulty.lo());
-    e.faulty.hi = std::min(1.0, faulty.hi());
-    e.sdc = wilson(m.at("sdc").get<uint64_t>(), m.at("trials").get<uint64_t>());
-    e.injections = m.at("trials").get<int64_t>();
-    e.images = faulty.clusters;
-    e.golden_fault_accuracy = m.at("golden_correct").get<double>() / m.at("trials").get<double>();
-    e.cached = true;
-    ++cache_hits_;
-  } else {
-    Context& base = reference_context(d.accel);
-    // Clean accuracy, paired image by image with the unprotected design on the same eval images.
-    ImageTally clean;
-    const auto& mine = clean_correct(c);
-    const auto& theirs = clean_correct(base);
-    clean.trials.assign(mine.size(), 1);
-    clean.correct.assign(mine.begin(), mine.end());
-    clean.reference.assign(theirs.begin(), theirs.end());
-    e.clean_accuracy = c.clean_accuracy;
-    e.clean_diff = estimate_mean(clean);
-    e.clean_target = base.clean_accuracy - cons_.max_accuracy_drop;
-
-    // Accuracy under faults, looked at after trials, 2 trials, ... until decided or max_trials.
-    const fault::Injector inj(*c.engine, c.mp, protect::to_shield(p));
-    fault::CampaignSpec spec;
-    spec.site = env_.site;
-    spec.mode = fault::FaultMode::Ber;
-    spec.ber = env_.ber;
-    spec.trials = env_.max_trials;
-    spec.images = c.golden->size();
-    spec.seed = env_.seed;
-    const fault::Campaign campaign(inj, *c.golden, spec);
-    ImageTally tally;
-    if (relative) {
-      tally.reference.resize(static_cast<size_t>(spec.images));
-      for (int64_t i = 0; i < spec.images; ++i)
-        tally.reference[static_cast<size_t>(i)] = base.golden->top1[i] == base.golden->labels[i];
-    }
-    const double threshold = relative ? -cons_.max_faulty_drop : cons_.min_faulty_accuracy;
-    fault::CampaignCounts n;
-    for (int look = 0; look < test.looks(); ++look) {
-      n.add(campaign.run(n.trials, test.look_size(look), nullptr, {}, &tally));
-      e.reliability = estimate_mean(tally);
-      if (test.judge(e.reliability, threshold) != Verdict::Undecided) break;
-    }
-    ImageTally absolute = tally;
-    absolute.reference.clear();
-    const MeanEstimate faulty = estimate_mean(absolute);
-    // The target on exactly the images (and trial weights) the campaign used.
-    double ref_acc = 0.0;
-    if (relative)
-      for (size_t i = 0; i < tally.trials.size(); ++i) ref_acc += static_cast<double>(tally.trials[i] * tally.reference[i]);
-    e.reliability_target = relative ? ref_acc / static_cast<double>(n.trials) - cons_.max_faulty_drop : cons_.min_faulty_accuracy;
-    e.faulty = wilson(static_cast<uint64_t>(n.faulty_correct), static_cast<uint64_t>(n.trials));
-    e.faulty.lo = std::max(0.0, faulty.lo());
-    e.faulty.hi = std::min(1.0, faulty.hi());
-    e.sdc = wilson(static_cast<uint64_t>(n.sdc), static_cast<uint64_t>(n.trials));
-    e.injections = n.trials;
-    e.images = faulty.clusters;
-    e.golden_fault_accuracy = static_cast<double>(n.golden_correct) / static_cast<double>(n.trials);
-    const nlohmann::json m = {{"clean_accuracy", e.clean_accuracy}, {"clean_target", e.clean_target},
-                              {"clean_diff", estimate_json(e.clean_diff)}, {"reliability", estimate_json(e.reliability)},
-                              {"reliability_target", e.reliability_target}, {"faulty", estimate_json(faulty)},
-                              {"faulty_correct", n.faulty_correct}, {"golden_correct", n.golden_correct},
-                              {"sdc", n.sdc}, {"trials", n.trials}};
-    disk_[key] = m;
-    if (!cache_path_.empty()) {
-      // One O_APPEND write per line: concurrent or interrupted runs never interleave half lines.
-      const std::string line = nlohmann::json{{"key", key}, {"metrics", m}}.dump() + "\n";
-      const int fd = ::open(cache_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        const ssize_t w = ::write(fd, line.data(), line.size());
-        (void)w;
-        ::close(fd);
-      }
-    }
-    ++evaluations_;
-    injections_ += n.trials;
-  }
+  e.cached = it != disk_.end();
+  if (e.cached) ++cache_hits_;
+  else it = disk_.emplace(key, measure(d, c, p)).first;
+  const auto& m = it->second;
+  const uint64_t trials = m.at("trials").get<uint64_t>();
+  e.clean_accuracy = m.at("clean_accuracy").get<double>();
+  e.clean_target = m.at("clean_target").get<double>();
+  e.clean_diff = estimate_from(m.at("clean_diff"));
+  e.reliability = estimate_from(m.at("reliability"));
+  e.reliability_target = m.at("reliability_target").get<double>();
+  const MeanEstimate faulty = estimate_from(m.at("faulty"));
+  e.faulty = wilson(m.at("faulty_correct").get<uint64_t>(), trials);
+  e.faulty.lo = std::max(0.0, faulty.lo());  // over fault draws and images, not Wilson's
+  e.faulty.hi = std::min(1.0, faulty.hi());
   e.faulty_accuracy = e.faulty.rate;
+  e.sdc = wilson(m.at("sdc").get<uint64_t>(), trials);
+  e.injections = static_cast<int64_t>(trials);
+  e.images = faulty.clusters;
+  e.golden_fault_accuracy = m.at("golden_correct").get<double>() / static_cast<double>(trials);
   e.clean_verdict = SequentialTest{env_.risk, 1, 1}.judge(e.clean_diff, -cons_.max_accuracy_drop);
-  e.reliability_verdict = test.judge(e.reliability, relative ? -cons_.max_faulty_drop : cons_.min_faulty_accuracy);
+  e.reliability_verdict = env_.test().judge(e.reliability, reliability_threshold());
   finish(e);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return e;

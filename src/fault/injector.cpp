@@ -57,7 +57,6 @@ struct Injector::Work {
   std::vector<char> has_override;
   std::vector<int32_t> override_acc;
   std::vector<int32_t> targets;
-  std::vector<int32_t> dense_acc;
 
   void reset(size_t values) {
     if (faulty.size() != values) {

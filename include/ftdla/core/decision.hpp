@@ -25,7 +25,6 @@ struct ImageTally {
   std::vector<int64_t> trials;   ///< n_i, faulty inferences on image i (0 = image unused)
   std::vector<int64_t> correct;  ///< s_i, of them classified correctly
   std::vector<int> reference;    ///< r_i in {0, 1}; empty = absolute statistic (r_i = 0)
-  void add(const ImageTally& o);  ///< sums trials and correct (same size and reference)
 };
 
 /// The mean of a tally with its cluster-robust standard error.

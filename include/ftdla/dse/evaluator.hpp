@@ -125,11 +125,12 @@ class Evaluator {
   std::vector<double> constraint_values(const Evaluation& e);
   /// Variance of each constraint value (the squared standard errors; latency is exact: 0).
   std::vector<double> constraint_noise(const Evaluation& e) const;
-  /// The channel ranking a fraction design of `d`'s quantization and array uses (measured on first use).
-  std::vector<protect::ChannelScore> channel_scores(const protect::DesignPoint& d);
-  /// Use `scores` for `d`'s quantization and array instead of measuring them: an independent validation
-  /// evaluates the very design (the same protected channels) that the search chose.
-  void use_channel_scores(const protect::DesignPoint& d, std::vector<protect::ChannelScore> scores);
+  /// The channel ranking fraction designs on `accel` use: one per accelerator, measured on first use on
+  /// the unconstrained model and shared by every k.
+  std::vector<protect::ChannelScore> channel_scores(const protect::AccelPoint& accel);
+  /// Use `scores` for `accel` instead of measuring them: an independent validation evaluates the very
+  /// design (the same protected channels) that the search chose.
+  void use_channel_scores(const protect::AccelPoint& accel, std::vector<protect::ChannelScore> scores);
   /// Faulty inferences run by evaluate() so far (cache hits excluded).
   int64_t injections() const { return injections_; }
   const Environment& environment() const { return env_; }
@@ -149,6 +150,10 @@ class Evaluator {
   CheapEvaluation cheap(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p);
   std::string cache_key(const protect::DesignPoint& d, const protect::ProtectionPlan& p) const;
   void finish(Evaluation& e);
+  /// Run the campaigns of a design not in the cache; returns (and appends to the cache file) its metrics.
+  nlohmann::json measure(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p);
+  /// The reliability statistic's threshold: -max_faulty_drop (paired) or min_faulty_accuracy (absolute).
+  double reliability_threshold() const;
   /// Per-image clean correctness of a context on the eval images (computed once).
   const std::vector<char>& clean_correct(Context& c);
   Context& reference_context(const protect::AccelPoint& accel);
