@@ -23,14 +23,6 @@ namespace ftdla::cli {
 
 namespace {
 
-nlohmann::json read_json(const std::string& path, const std::string& what) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(what + " " + path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-}
-
 std::string default_cache_path() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
@@ -53,7 +45,9 @@ struct DseArgs {
     model.add_to(app);
     app.add_option("--ber", environment.ber, "bit error rate of the fault environment")->capture_default_str();
     app.add_option("--constraints", constraints_path, "JSON: max_accuracy_drop, max_faulty_drop, min_faulty_accuracy, max_latency_overhead");
-    app.add_option("--cost-table", cost_path, "JSON overriding the component cost table");
+    app.add_option("--cost-table", cost_path,
+                   "price designs with this component cost table (JSON) instead of synthesizing them "
+                   "(default: Yosys + OpenSTA on the osu018 cells; FTDLA_LIBERTY selects another Liberty file)");
     app.add_option("--trials", environment.trials, "faulty inferences at an evaluation's first look (then doubled until decided)")
         ->capture_default_str();
     app.add_option("--max-trials", environment.max_trials, "cap on faulty inferences per evaluation; still undecided there = infeasible")
@@ -89,6 +83,13 @@ struct DseArgs {
     return cost_path.empty() ? cost::ComponentTable{} : cost::ComponentTable::from_json(read_json(cost_path, "--cost-table"));
   }
   std::string cache_path() const { return cache == "none" ? "" : cache == "default" ? default_cache_path() : cache; }
+  /// The synthesized cost model (null with --cost-table); throws naming the missing tool or library.
+  std::shared_ptr<const cost::SynthesizedCostModel> cost_model() const {
+    if (!cost_path.empty()) return nullptr;
+    if (!synth) synth = std::make_shared<const cost::SynthesizedCostModel>(cost::SynthesisTools::from_environment());
+    return synth;
+  }
+  mutable std::shared_ptr<const cost::SynthesizedCostModel> synth;
 };
 
 struct Loaded {
@@ -106,6 +107,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   const quant::QuantOptions qo = a.model.quant_options();
   const dse::Constraints cons = a.cons();
   const cost::ComponentTable table = a.table();
+  const auto cost_model = a.cost_model();  // before any long work: a missing tool is reported at once
   l->g = model::load_onnx(a.model.model);
   const data::Dataset all_test = data::load_split(a.model.data, "test", a.model.data_options());
   const int64_t n = all_test.count();
@@ -141,6 +143,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   l->cache = cache;
   l->ev = std::make_unique<dse::Evaluator>(l->g, l->test, l->calib, qo, env, cons, table, dse::file_fingerprint(a.model.model),
                                            cache);
+  if (cost_model) l->ev->use_synthesized_costs(cost_model);
   for (const auto& n : l->g.nodes)
     if (model::is_compute(n.op)) l->layers.push_back(n.name);
   return l;
@@ -185,8 +188,10 @@ dse::Environment validation_env(const DseArgs& a, const Loaded& l, const dse::En
 }
 
 std::unique_ptr<dse::Evaluator> validation_evaluator(const DseArgs& a, const Loaded& l, const dse::Environment& venv) {
-  return std::make_unique<dse::Evaluator>(l.g, l.validation, l.calib, a.model.quant_options(), venv, l.ev->constraints(),
-                                          a.table(), dse::file_fingerprint(a.model.model), l.cache);
+  auto ev = std::make_unique<dse::Evaluator>(l.g, l.validation, l.calib, a.model.quant_options(), venv, l.ev->constraints(),
+                                             a.table(), dse::file_fingerprint(a.model.model), l.cache);
+  if (const auto m = a.cost_model()) ev->use_synthesized_costs(m);
+  return ev;
 }
 
 }  // namespace
@@ -348,6 +353,7 @@ void add_optimize(CLI::App& root) {
           {"budget", o->budget},
           {"seed", env.seed},
           {"risk", env.risk},
+          {"cost_source", l->ev->cost_source()},
           {"environment", dse::to_json(env)},
           {"constraints", dse::to_json(l->ev->constraints())},
           {"space", dse::to_json(spec)},

@@ -16,6 +16,14 @@
 
 namespace ftdla::cli {
 
+nlohmann::json read_json(const std::string& path, const std::string& what) {
+  try {
+    return nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(what + " " + path + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
 std::string default_model_path() { return std::string(FTDLA_MODELS_DIR) + "/lenet5.onnx"; }
 
 void ModelArgs::add_to(CLI::App& app, bool with_quant) {

@@ -29,6 +29,9 @@ struct ModelArgs {
   data::DataOptions data_options(int64_t limit = 0) const;
 };
 
+/// Parse the JSON file `path`; ConfigError "<what> <path>: not valid JSON (...)" otherwise.
+nlohmann::json read_json(const std::string& path, const std::string& what);
+
 /// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout. Only rank 0 of an MPI job
 /// writes; on the other ranks this does nothing.
 void write_json(const std::string& path, const nlohmann::json& j);

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(cmake g++ make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libeigen3-dev nlohmann-json3-dev
       libcli11-dev zlib1g-dev libomp-dev libopenmpi-dev openmpi-bin yosys iverilog
+      qflow-tech-osu018 opensta
       dataset-fashion-mnist)
 if [ "${1:-}" = "--train" ]; then pkgs+=(python3-torch python3-onnx python3-numpy); fi
 missing=()

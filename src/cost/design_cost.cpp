@@ -17,7 +17,7 @@ double AreaBreakdown::total() const {
 
 double EnergyBreakdown::total() const {
   return array_macs_pj + weight_loads_pj + output_loads_pj + requantization_pj + hardened_bits_pj +
-         range_corrector_pj + hybrid_pj + tmr_copies_pj + tmr_voters_pj;
+         range_corrector_pj + hybrid_pj + tmr_copies_pj + tmr_voters_pj + sram_pj + dram_pj;
 }
 
 CostReport evaluate_cost(const protect::ProtectionPlan& plan, const quant::QGraph& q, const accel::Mapping& mp) {
@@ -106,6 +106,7 @@ CostReport evaluate_cost(const protect::ProtectionPlan& plan, const quant::QGrap
   r.latency_cycles = r.latency.total_cycles;
   r.area_um2 = ar.total();
   r.energy_pj = en.total();
+  r.pe_area_um2 = u.pe_area_um2 + u.hardened_delta.area_um2 + u.corrector.area_um2;
   return r;
 }
 
@@ -118,7 +119,10 @@ double relative(double design, double reference) {
 
 Overheads overheads(const CostReport& design, const CostReport& unprotected) {
   return {relative(design.area_um2, unprotected.area_um2), relative(design.energy_pj, unprotected.energy_pj),
-          relative(static_cast<double>(design.latency_cycles), static_cast<double>(unprotected.latency_cycles))};
+          // Wall-clock latency where both clocks are known: a voter on the critical path lengthens the period.
+          design.clock_ns > 0.0 && unprotected.clock_ns > 0.0
+              ? relative(design.latency_ns, unprotected.latency_ns)
+              : relative(static_cast<double>(design.latency_cycles), static_cast<double>(unprotected.latency_cycles))};
 }
 
 nlohmann::json to_json(const CostReport& r) {
@@ -131,6 +135,10 @@ nlohmann::json to_json(const CostReport& r) {
       {"area_um2", r.area_um2},
       {"energy_pj", r.energy_pj},
       {"latency_cycles", r.latency_cycles},
+      {"pe_area_um2", r.pe_area_um2},
+      {"clock_ns", r.clock_ns},
+      {"latency_ns", r.latency_ns},
+      {"cost_source", r.cost_source},
       {"area_breakdown",
        {{"array_pes_um2", a.array_pes_um2},
         {"requantizers_um2", a.requantizers_um2},
@@ -150,7 +158,9 @@ nlohmann::json to_json(const CostReport& r) {
         {"range_corrector_pj", e.range_corrector_pj},
         {"hybrid_pj", e.hybrid_pj},
         {"tmr_copies_pj", e.tmr_copies_pj},
-        {"tmr_voters_pj", e.tmr_voters_pj}}},
+        {"tmr_voters_pj", e.tmr_voters_pj},
+        {"sram_pj", e.sram_pj},
+        {"dram_pj", e.dram_pj}}},
       {"latency", {{"unit_bound_layers", r.latency.unit_bound_layers}, {"layers", layers}}},
   };
 }

@@ -38,36 +38,42 @@ void require_width(const std::string& where, int bits) {
     throw ConfigError(where + ": must be in [1, 64] (got " + std::to_string(bits) + ")");
 }
 
-// Emits a `width`-bit register `name` whose top `hard` bits are TMR-hardened: name_lo holds the plain bits,
-// name_h0..2 the three copies of the hardened bits, each copy in its own (* keep *) always block so that
-// Yosys's opt_merge cannot fold the identical flops into one. `q` is the voted output wire.
-// Widths are written through the localparam names `wn` (register width) and `hn` (hardened bits).
-void emit_tmr_register(std::ostringstream& v, const std::string& name, int width, int hard, const std::string& wn,
-                       const std::string& hn, const std::string& d, const std::string& enable,
-                       const std::string& inject, const std::string& copy, const std::string& q) {
+// Emits a `width`-bit register `name` whose bits in `hard_mask` are TMR-hardened. Each run of equally
+// protected bits [hi:lo] is either one plain reg or three copies name_h0..2_<lo>, each copy in its own
+// (* keep *) always block so that Yosys's opt_merge cannot fold the identical flops into one, and a bitwise
+// majority voter. `q` is the voted output wire.
+void emit_tmr_register(std::ostringstream& v, const std::string& name, int width, uint64_t hard_mask,
+                       const std::string& d, const std::string& enable, const std::string& inject,
+                       const std::string& copy, const std::string& q) {
   const std::string guard = enable.empty() ? "" : "if (" + enable + ") ";
-  v << "  wire [" << wn << "-1:0] " << q << ";\n";
-  if (width > hard) {
-    const std::string lo = "[" + wn + "-" + hn + "-1:0]";
-    v << "  reg " << lo << " " << name << "_lo;\n"
-      << "  always @(posedge clk) " << guard << name << "_lo <= " << d << lo << " ^ " << inject << lo << ";\n";
-  }
-  if (hard > 0) {
-    const std::string hi = "[" + wn + "-1:" + wn + "-" + hn + "]";
-    for (int k = 0; k < 3; ++k) {
-      v << "  reg [" << hn << "-1:0] " << name << "_h" << k << ";\n"
-        << "  (* keep *) always @(posedge clk) " << guard << name << "_h" << k << " <= " << d << hi << " ^ (" << copy
-        << " == 2'd" << k << " ? " << inject << hi << " : {" << hn << "{1'b0}});\n";
+  v << "  wire [" << width - 1 << ":0] " << q << ";\n";
+  std::vector<std::string> parts;  // LSB run first
+  for (int lo = 0; lo < width;) {
+    const bool hard = (hard_mask >> lo) & 1;
+    int hi = lo;
+    while (hi + 1 < width && (((hard_mask >> (hi + 1)) & 1) != 0) == hard) ++hi;
+    const std::string range = "[" + std::to_string(hi) + ":" + std::to_string(lo) + "]";
+    const std::string run = name + "_" + std::to_string(lo);
+    if (!hard) {
+      v << "  reg " << range << " " << run << ";\n"
+        << "  always @(posedge clk) " << guard << run << " <= " << d << range << " ^ " << inject << range << ";\n";
+      parts.push_back(run);
+    } else {
+      const int n = hi - lo + 1;
+      for (int k = 0; k < 3; ++k) {
+        v << "  reg " << range << " " << run << "_h" << k << ";\n"
+          << "  (* keep *) always @(posedge clk) " << guard << run << "_h" << k << " <= " << d << range << " ^ ("
+          << copy << " == 2'd" << k << " ? " << inject << range << " : " << n << "'d0);\n";
+      }
+      v << "  wire " << range << " " << run << "_voted = (" << run << "_h0 & " << run << "_h1) | (" << run << "_h1 & "
+        << run << "_h2) | (" << run << "_h0 & " << run << "_h2);\n";
+      parts.push_back(run + "_voted");
     }
-    v << "  wire [" << hn << "-1:0] " << name << "_voted = (" << name << "_h0 & " << name << "_h1) | (" << name
-      << "_h1 & " << name << "_h2) | (" << name << "_h0 & " << name << "_h2);\n";
+    lo = hi + 1;
   }
-  if (hard == 0)
-    v << "  assign " << q << " = " << name << "_lo;\n";
-  else if (hard == width)
-    v << "  assign " << q << " = " << name << "_voted;\n";
-  else
-    v << "  assign " << q << " = {" << name << "_voted, " << name << "_lo};\n";
+  v << "  assign " << q << " = {";
+  for (std::size_t i = parts.size(); i-- > 0;) v << parts[i] << (i > 0 ? ", " : "");
+  v << "};\n";
 }
 
 void emit_pe_localparams(std::ostringstream& v, const accel::PeConfig& c) {
@@ -76,7 +82,8 @@ void emit_pe_localparams(std::ostringstream& v, const accel::PeConfig& c) {
     << "  localparam A = " << c.abits << ";   // activation / output register width\n"
     << "  localparam P = " << c.accbits << ";  // accumulator width (wraps modulo 2^P)\n"
     << "  localparam X_SIGNED = " << (c.x_signed ? 1 : 0) << ";  // activations two's complement (1) or unsigned (0)\n"
-    << "  localparam H = " << c.harden_out_bits << ";   // TMR-hardened top bits of the output register\n"
+    << "  localparam L = " << c.live() << ";   // live width of the output register (k under a range constraint)\n"
+    << "  localparam H = " << c.harden_out_bits << ";   // TMR-hardened bits of the output register: L-H .. L-1\n"
     << "  localparam HA = " << c.harden_acc_bits << ";  // TMR-hardened top bits of the accumulator register\n"
     << "  localparam D = " << d << ";  // A + 2: width of x - zp, exact since |x - zp| < 2^(A+1)\n"
     << "  localparam M = " << std::max(d + c.wbits, c.accbits) << ";  // max(D + W, P): exact product width\n";
@@ -90,7 +97,9 @@ void emit_pe_ports(std::ostringstream& v, bool with_inject) {
     << "  input  wire [P-1:0] psum_in;\n"
     << "  input  wire [A:0] zp;\n"
     << "  input  wire load_out;\n"
-    << "  input  wire [A-1:0] out_d;\n";
+    << "  input  wire [A-1:0] out_d;\n"
+    << "  input  wire [A-1:0] keep;  // range corrector: keep[b] = 1 iff b < k (unused without a corrector)\n"
+    << "  input  wire sext;          // range corrector: sign-extend (1) or clear (0) bits >= k\n";
   if (with_inject)
     v << "  input  wire [A-1:0] inject_out;\n"
       << "  input  wire [1:0] inject_copy;\n"
@@ -135,7 +144,32 @@ double least_squares_slope(const std::vector<double>& ys) {
 
 }  // namespace
 
-std::string generate_pe_verilog(const accel::PeConfig& config, const std::string& module_name) {
+std::string mac_module_name(const accel::PeConfig& c) {
+  return "ftdla_mac_w" + std::to_string(c.wbits) + "a" + std::to_string(c.abits) + "p" + std::to_string(c.accbits) +
+         (c.x_signed ? "s" : "u");
+}
+
+std::string generate_mac_verilog(const accel::PeConfig& config) {
+  config.require_valid();
+  const accel::PeConfig& c = config;
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- the MAC datapath y = wrap_P(psum + (x - zp) * w), shared by the PE\n"
+    << "// and the TMR lanes; kept as its own module in synthesis so that every variant gets the same datapath.\n"
+    << "(* keep_hierarchy *)\n"
+    << "module " << mac_module_name(c) << " (x, zp, w, psum, y);\n";
+  emit_pe_localparams(v, c);
+  v << "  input  wire [A-1:0] x;\n  input  wire [A:0] zp;\n  input  wire [W-1:0] w;\n  input  wire [P-1:0] psum;\n"
+    << "  output wire [P-1:0] y;\n"
+    << "  wire signed [D-1:0] x_ext = " << (c.x_signed ? "{{2{x[A-1]}}, x}" : "{2'b00, x}") << ";\n"
+    << "  wire signed [D-1:0] zp_ext = {zp[A], zp};\n"
+    << "  wire signed [D-1:0] diff = x_ext - zp_ext;\n"
+    << "  wire signed [M-1:0] prod = diff * $signed(w);\n"
+    << "  assign y = psum + prod[P-1:0];\n"
+    << "endmodule\n";
+  return v.str();
+}
+
+std::string generate_pe_verilog(const accel::PeConfig& config, const std::string& module_name, bool with_mac) {
   config.require_valid();
   require_identifier("generate_pe_verilog(): module_name", module_name);
   const accel::PeConfig& c = config;
@@ -143,9 +177,9 @@ std::string generate_pe_verilog(const accel::PeConfig& config, const std::string
   v << "// Generated by ftdla (cost/rtl.cpp) -- weight-stationary systolic PE; golden model: ftdla::accel::Pe.\n"
     << "// At each rising edge: w_reg <= load_w ? w_in : w_reg; x_reg <= x_in;\n"
     << "//   acc <= wrap_P(psum_in + (x_reg - zp) * w_reg) ^ inject_acc; out <= load_out ? out_d ^ inject_out : out.\n"
-    << "// The top H bits of out and the top HA bits of acc are three flops + a bitwise majority voter;\n"
+    << "// Bits L-H..L-1 of out (the top H live bits) and the top HA bits of acc are three flops + a majority voter;\n"
     << "// inject_* flips only copy inject_*copy (0..2, 3 = none) of a hardened bit and the only flop of a plain bit.\n"
-    << "module " << module_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d,\n"
+    << "module " << module_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d, keep, sext,\n"
     << "    inject_out, inject_copy, inject_acc, inject_acc_copy, x_out, psum_out, out_q);\n";
   emit_pe_localparams(v, c);
   emit_pe_ports(v, true);
@@ -156,18 +190,32 @@ std::string generate_pe_verilog(const accel::PeConfig& config, const std::string
     << "    x_reg <= x_in;\n"
     << "  end\n"
     << "  assign x_out = x_reg;\n\n"
-    << "  wire signed [D-1:0] x_ext = " << (c.x_signed ? "{{2{x_reg[A-1]}}, x_reg}" : "{2'b00, x_reg}") << ";\n"
-    << "  wire signed [D-1:0] zp_ext = {zp[A], zp};\n"
-    << "  wire signed [D-1:0] diff = x_ext - zp_ext;\n"
-    << "  wire signed [M-1:0] prod = diff * $signed(w_reg);\n"
-    << "  wire [P-1:0] mac = psum_in + prod[P-1:0];\n\n";
-  emit_tmr_register(v, "acc", c.accbits, c.harden_acc_bits, "P", "HA", "mac", "", "inject_acc", "inject_acc_copy",
-                    "acc_q");
+    << "  wire [P-1:0] mac;\n"
+    << "  " << mac_module_name(c) << " u_mac (.x(x_reg), .zp(zp), .w(w_reg), .psum(psum_in), .y(mac));\n\n";
+  emit_tmr_register(v, "acc", c.accbits, low_mask(c.accbits) & ~low_mask(c.accbits - c.harden_acc_bits), "mac", "",
+                    "inject_acc", "inject_acc_copy", "acc_q");
   v << "  assign psum_out = acc_q;\n\n";
-  emit_tmr_register(v, "out", c.abits, c.harden_out_bits, "A", "H", "out_d", "load_out", "inject_out",
-                    "inject_copy", "out_voted_q");
-  v << "  assign out_q = out_voted_q;\n"
+  emit_tmr_register(v, "out", c.abits, c.out_hard_mask(), "out_d", "load_out", "inject_out", "inject_copy",
+                    "out_voted_q");
+  if (!c.corrector) {
+    v << "  assign out_q = out_voted_q;\n";
+  } else {
+    v << "  // Range corrector on the read port: bits >= k restored from bit k-1 (signed) or cleared (unsigned).\n";
+    if (c.fixed_k > 0)
+      v << "  wire [A-1:0] keep_k = " << c.abits << "'d" << low_mask(c.fixed_k) << ";  // k = " << c.fixed_k
+        << ", fixed\n";
+    else
+      v << "  wire [A-1:0] keep_k = keep;\n";
+    if (c.corrector_signed)
+      v << "  wire [A-1:0] keep_msb = keep_k & ~(keep_k >> 1);\n"
+        << "  wire keep_sign = sext & |(out_voted_q & keep_msb);  // sext: this layer's outputs are signed\n"
+        << "  assign out_q = (out_voted_q & keep_k) | ({A{keep_sign}} & ~keep_k);\n";
+    else
+      v << "  assign out_q = out_voted_q & keep_k;\n";
+  }
+  v << ""
     << "endmodule\n";
+  if (with_mac) v << generate_mac_verilog(c);
   return v.str();
 }
 
@@ -178,11 +226,11 @@ std::string generate_pe_synth_top(const accel::PeConfig& config, const std::stri
   require_identifier("generate_pe_synth_top(): top_name", top_name);
   std::ostringstream v;
   v << "// Generated by ftdla (cost/rtl.cpp) -- " << pe_name << " with its fault-injection ports tied to 0.\n"
-    << "module " << top_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d, x_out, psum_out, out_q);\n";
+    << "module " << top_name << " (clk, load_w, w_in, x_in, psum_in, zp, load_out, out_d, keep, sext, x_out, psum_out, out_q);\n";
   emit_pe_localparams(v, config);
   emit_pe_ports(v, false);
   v << "  " << pe_name << " u_pe (.clk(clk), .load_w(load_w), .w_in(w_in), .x_in(x_in), .psum_in(psum_in),\n"
-    << "    .zp(zp), .load_out(load_out), .out_d(out_d), .inject_out({A{1'b0}}), .inject_copy(2'd0),\n"
+    << "    .zp(zp), .load_out(load_out), .out_d(out_d), .keep(keep), .sext(sext), .inject_out({A{1'b0}}), .inject_copy(2'd0),\n"
     << "    .inject_acc({P{1'b0}}), .inject_acc_copy(2'd0), .x_out(x_out), .psum_out(psum_out), .out_q(out_q));\n"
     << "endmodule\n";
   return v.str();
@@ -345,6 +393,118 @@ RtlCalibration calibrate_rtl_costs(const accel::PeConfig& base, const std::strin
   cal.corrector_signed_bit_transistors = per_bit(generate_range_corrector_verilog(a, true), "ftdla_range_corrector");
   FTDLA_ASSERT(cal.plain_bit_transistors > 0.0);
   return cal;
+}
+
+}  // namespace ftdla::cost
+
+namespace ftdla::cost {
+
+accel::PeConfig unprotected_config(const accel::PeConfig& pe) {
+  accel::PeConfig c;
+  c.wbits = pe.wbits;
+  c.abits = pe.abits;
+  c.accbits = pe.accbits;
+  c.x_signed = pe.x_signed;
+  return c;
+}
+
+std::string generate_tmr_lane_verilog(const accel::PeConfig& config, const std::string& module_name, bool with_mac) {
+  config.require_valid();
+  require_identifier("generate_tmr_lane_verilog(): module_name", module_name);
+  const accel::PeConfig& c = config;
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- one MAC lane of the hybrid array's TMR unit: three copies of\n"
+    << "// (w_reg, x_reg, acc) computing acc <= clear ? 0 : wrap_P(acc + (x_reg - zp) * w_reg), and a bitwise\n"
+    << "// majority voter on the finished accumulator. inject_acc flips copy inject_lane (0..2, 3 = none).\n"
+    << "module " << module_name << " (clk, load_w, w_in, x_in, zp, clear, inject_acc, inject_lane, acc_q);\n";
+  emit_pe_localparams(v, c);
+  v << "  input  wire clk;\n  input  wire load_w;\n  input  wire [W-1:0] w_in;\n  input  wire [A-1:0] x_in;\n"
+    << "  input  wire [A:0] zp;\n  input  wire clear;\n  input  wire [P-1:0] inject_acc;\n"
+    << "  input  wire [1:0] inject_lane;\n  output wire [P-1:0] acc_q;\n";
+  for (int k = 0; k < 3; ++k) {
+    const std::string s = std::to_string(k);
+    v << "  reg [W-1:0] w_reg" << s << ";\n  reg [A-1:0] x_reg" << s << ";\n  reg [P-1:0] acc" << s << ";\n"
+      << "  wire [P-1:0] mac" << s << ";\n"
+      << "  " << mac_module_name(c) << " u_mac" << s << " (.x(x_reg" << s << "), .zp(zp), .w(w_reg" << s << "), .psum(acc" << s
+      << "), .y(mac" << s << "));\n"
+      << "  (* keep *) always @(posedge clk) begin\n"
+      << "    if (load_w) w_reg" << s << " <= w_in;\n"
+      << "    x_reg" << s << " <= x_in;\n"
+      << "    acc" << s << " <= (clear ? {P{1'b0}} : mac" << s << ") ^ (inject_lane == 2'd" << s
+      << " ? inject_acc : {P{1'b0}});\n"
+      << "  end\n";
+  }
+  v << "  assign acc_q = (acc0 & acc1) | (acc1 & acc2) | (acc0 & acc2);\n"
+    << "endmodule\n";
+  if (with_mac) v << generate_mac_verilog(c);
+  return v.str();
+}
+
+std::string generate_requantizer_verilog(int acc_bits, int out_bits, bool out_signed, const std::string& module_name) {
+  require_width("generate_requantizer_verilog(): acc_bits", acc_bits);
+  require_width("generate_requantizer_verilog(): out_bits", out_bits);
+  require_identifier("generate_requantizer_verilog(): module_name", module_name);
+  const int p = acc_bits, a = out_bits;
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- column requantizer (gemmlowp/TFLite): saturating rounding doubling\n"
+    << "// high multiply by a 32-bit multiplier, rounding divide by 2^shift, + output zero point, clamp to the\n"
+    << "// activation range. Registered input and output (one pipeline stage each side).\n"
+    << "module " << module_name << " (clk, acc, mult, shift, zp_out, lo, hi, y);\n"
+    << "  localparam P = " << p << ";\n  localparam A = " << a << ";\n"
+    << "  input  wire clk;\n  input  wire [P-1:0] acc;\n  input  wire [31:0] mult;\n  input  wire [5:0] shift;\n"
+    << "  input  wire [A:0] zp_out;\n  input  wire [A:0] lo;\n  input  wire [A:0] hi;\n  output reg [A-1:0] y;\n"
+    << "  reg signed [P-1:0] acc_r;\n"
+    << "  always @(posedge clk) acc_r <= acc;\n"
+    << "  wire signed [P+31:0] prod = acc_r * $signed(mult);\n"
+    << "  // Saturating rounding doubling high multiply: (prod + nudge) >> 31, P+1 bits.\n"
+    << "  wire signed [P+31:0] nudged = prod + (prod[P+31] ? (1 - (64'sd1 <<< 30)) : (64'sd1 <<< 30));\n"
+    << "  wire signed [P:0] srdhm = nudged[P+31:31];\n"
+    << "  // Rounding divide by 2^shift (round half away from zero), shift < 32.\n"
+    << "  wire [31:0] mask = (32'd1 << shift) - 32'd1;\n"
+    << "  wire [31:0] rem = srdhm[31:0] & mask;\n"
+    << "  wire [31:0] thr = (mask >> 1) + {31'd0, srdhm[P]};\n"
+    << "  wire signed [P+1:0] q = (srdhm >>> shift) + (rem > thr ? 1 : 0) + $signed(zp_out);\n"
+    << "  wire signed [P+1:0] c = q < $signed(lo) ? $signed(lo) : (q > $signed(hi) ? $signed(hi) : q);\n"
+    << "  always @(posedge clk) y <= c[A-1:0];\n"
+    << "endmodule\n";
+  (void)out_signed;  // the clamp bounds lo/hi carry the signedness
+  return v.str();
+}
+
+std::string generate_dispatch_verilog(int mask_bits, int counter_bits, const std::string& module_name) {
+  require_width("generate_dispatch_verilog(): counter_bits", counter_bits);
+  if (mask_bits < 1 || mask_bits > 65536)
+    throw ConfigError("generate_dispatch_verilog(): mask_bits must be in [1, 65536] (got " + std::to_string(mask_bits) + ")");
+  require_identifier("generate_dispatch_verilog(): module_name", module_name);
+  const int cb = counter_bits;
+  int ib = 1;
+  while ((1 << ib) < mask_bits) ++ib;
+  std::ostringstream v;
+  v << "// Generated by ftdla (cost/rtl.cpp) -- dispatch of the hybrid array's TMR unit (one copy; the unit has\n"
+    << "// three): a protected-channel mask register loaded per layer, a priority encoder for the next protected\n"
+    << "// channel above the current one, and pixel / channel / reduction counters.\n"
+    << "module " << module_name << " (clk, load_mask, mask_in, step, k_last, m_last, chan, pixel, red, done);\n"
+    << "  localparam N = " << mask_bits << ";\n  localparam I = " << ib << ";\n  localparam CB = " << cb << ";\n"
+    << "  input  wire clk;\n  input  wire load_mask;\n  input  wire [N-1:0] mask_in;\n  input  wire step;\n"
+    << "  input  wire [CB-1:0] k_last;\n  input  wire [CB-1:0] m_last;\n"
+    << "  output reg [I-1:0] chan;\n  output reg [CB-1:0] pixel;\n  output reg [CB-1:0] red;\n  output wire done;\n"
+    << "  reg [N-1:0] mask;\n"
+    << "  // Next protected channel: lowest set bit of mask above chan.\n"
+    << "  wire [N-1:0] above = mask & ~((({{(N-1){1'b0}}, 1'b1}) << chan << 1) - 1);\n"
+    << "  reg [I-1:0] next;\n  integer b;\n"
+    << "  always @* begin\n    next = 0;\n"
+    << "    for (b = N - 1; b >= 0; b = b - 1) if (above[b]) next = b[I-1:0];\n  end\n"
+    << "  assign done = ~|above;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    if (load_mask) begin mask <= mask_in; chan <= 0; pixel <= 0; red <= 0; end\n"
+    << "    else if (step) begin\n"
+    << "      if (red != k_last) red <= red + 1'b1;\n"
+    << "      else begin\n        red <= 0;\n"
+    << "        if (pixel != m_last) pixel <= pixel + 1'b1;\n"
+    << "        else begin pixel <= 0; chan <= next; end\n      end\n"
+    << "    end\n  end\n"
+    << "endmodule\n";
+  return v.str();
 }
 
 }  // namespace ftdla::cost

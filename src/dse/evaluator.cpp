@@ -137,6 +137,13 @@ nlohmann::json to_json(const Evaluation& e) {
                       {"area", e.area_um2},
                       {"energy", e.energy_pj},
                       {"latency_cycles", e.latency_cycles},
+                      {"area_um2", e.cost.area_um2},
+                      {"energy_pj", e.cost.energy_pj},
+                      {"pe_area_um2", e.cost.pe_area_um2},
+                      {"clock_ns", e.cost.clock_ns},
+                      {"latency_ns", e.cost.latency_ns},
+                      {"cost_source", e.cost.cost_source},
+                      {"cost", cost::to_json(e.cost)},
                       {"area_overhead", e.overheads.area},
                       {"energy_overhead", e.overheads.energy},
                       {"latency_overhead", e.overheads.latency},
@@ -167,6 +174,7 @@ struct Evaluator::Context {
   std::vector<char> clean_correct;  ///< per eval image (empty until needed)
   bool have_scores = false;
   std::vector<protect::ChannelScore> scores;
+  std::unique_ptr<cost::OperandActivity> activity;
 };
 
 Evaluator::Evaluator(const model::Graph& g, const data::Dataset& test, const data::Dataset& calib, quant::QuantOptions base,
@@ -278,18 +286,38 @@ CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d) {
 
 CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d, Context& c, const protect::ProtectionPlan& p) {
   CheapEvaluation r;
-  r.cost = cost::evaluate_cost(p, c.q, c.mp, table_);
+  r.cost = price(p, c);
   // The unprotected reference depends only on the accelerator: priced once per accelerator.
   const protect::DesignPoint ref = protect::reference_design(d, protect::Preset::Unprotected);
   const std::string key = protect::to_json(ref).dump();
   auto it = reference_cost_.find(key);
   if (it == reference_cost_.end()) {
     Context& rc = context(ref);
-    it = reference_cost_.emplace(key, cost::evaluate_cost(plan(ref, rc), rc.q, rc.mp, table_)).first;
+    it = reference_cost_.emplace(key, price(plan(ref, rc), rc)).first;
   }
   r.overheads = cost::overheads(r.cost, it->second);
   r.latency_ok = r.overheads.latency <= cons_.max_latency_overhead + 1e-12;
   return r;
+}
+
+const cost::OperandActivity& Evaluator::activity(Context& c) {
+  if (!c.activity) {
+    // Golden runs of the first few test images: the operand streams the PEs would see.
+    const int64_t n = std::min<int64_t>(kActivityImages, test_.count());
+    std::vector<engine::Trace> traces(static_cast<std::size_t>(n));
+    for (int64_t i = 0; i < n; ++i) c.engine->run(test_.image(i), traces[static_cast<std::size_t>(i)]);
+    c.activity = std::make_unique<cost::OperandActivity>(cost::measure_operand_activity(c.q, c.mp, traces));
+  }
+  return *c.activity;
+}
+
+const cost::OperandActivity& Evaluator::operand_activity(const protect::AccelPoint& accel) {
+  return activity(reference_context(accel));
+}
+
+cost::CostReport Evaluator::price(const protect::ProtectionPlan& p, Context& c) {
+  if (synth_) return synth_->evaluate(p, c.q, c.mp, activity(c));
+  return cost::evaluate_cost(p, c.q, c.mp, table_);
 }
 
 Evaluator::Context& Evaluator::reference_context(const protect::AccelPoint& accel) {
@@ -327,12 +355,13 @@ double Evaluator::baseline_accuracy(const protect::AccelPoint& accel) {
 }
 
 std::string Evaluator::cache_key(const protect::DesignPoint& d, const protect::ProtectionPlan& p) const {
+  // v5: the Shield hardens the union of every layer's hardened positions, as the circuit does.
   // Which channels are protected depends on a ranking (measured here or adopted from a search): hash it.
   uint64_t h = 1469598103934665603ULL;
   for (const auto& lp : p.layers)
     for (size_t ch = 0; ch < lp.protected_channels.size(); ++ch)
       if (lp.protected_channels[ch]) h = (h ^ (lp.layer * 1000003ULL + ch)) * 1099511628211ULL;
-  nlohmann::json k = {{"v", 4}, {"channels", h}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
+  nlohmann::json k = {{"v", 5}, {"channels", h}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
                       {"calib", static_cast<int>(base_.calib)}, {"percentile", base_.percentile},
                       {"calib_images", base_.calib_images}, {"data", test_.source}};
   return k.dump();
@@ -437,6 +466,7 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   Context& c = context(d);
   const protect::ProtectionPlan p = plan(d, c);
   const CheapEvaluation ch = cheap(d, c, p);
+  e.cost = ch.cost;
   e.area_um2 = ch.cost.area_um2;
   e.energy_pj = ch.cost.energy_pj;
   e.latency_cycles = ch.cost.latency_cycles;

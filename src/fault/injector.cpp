@@ -294,17 +294,36 @@ int32_t Injector::simulate_chain(size_t l, const std::vector<int32_t>& input, in
   return static_cast<int32_t>(psum);
 }
 
+OutputShield output_shield(const Shield& s, int bits, int k, bool is_signed) {
+  OutputShield o;
+  o.bits = bits;
+  o.is_signed = is_signed;
+  o.corrector = s.range_corrector && k < bits;
+  o.live = o.corrector ? k : bits;
+  if (s.harden_mask != 0)
+    o.hard_mask = s.harden_mask & low_mask(bits);
+  else if (s.harden_bits > 0)
+    o.hard_mask = low_mask(o.live) & ~low_mask(std::max(0, o.live - s.harden_bits));
+  return o;
+}
+
+int64_t OutputShield::correct(int64_t v) const {
+  if (!corrector) return v;
+  return is_signed ? sign_extend(static_cast<uint64_t>(v), live) : (v & static_cast<int64_t>(low_mask(live)));
+}
+
+int64_t OutputShield::flip(int64_t v, int bit) const {
+  return hardened(bit) ? v : correct(flip_bit(v, bit, bits, is_signed));
+}
+
 int32_t Injector::apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n, int32_t q, const LayerFaults& lf) const {
   const auto& enc = e_.qgraph().enc[e_.qgraph().layers[l].output];
-  const int a = enc.bits, k = enc.eff_bits;
-  const bool corrector = shield_.range_corrector && k < a;
-  const int live = corrector ? k : a;
-  const int hard_lo = live - shield_.harden_bits;  // bits [hard_lo, live) are hardened
+  const int a = enc.bits;
+  const OutputShield os = output_shield(shield_, a, enc.eff_bits, enc.is_signed);
   int64_t v = q;
   bool hit = false;
-  auto hardened = [&](int bit) { return shield_.harden_bits > 0 && bit >= hard_lo && bit < live; };
   for (const TransientFault* t : lf.neuron)
-    if (t->g == g && t->m == m && t->n == n && !hardened(t->bit)) {
+    if (t->g == g && t->m == m && t->n == n && !os.hardened(t->bit)) {
       v = flip_bit(v, t->bit, a, enc.is_signed);
       hit = true;
     }
@@ -312,12 +331,12 @@ int32_t Injector::apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n,
     const int64_t oc_in_group = n;
     const accel::PeCoord pe = mp_.pe_of_output(m, oc_in_group);
     for (const PermanentFault* p : lf.pneuron)
-      if (p->r == pe.r && p->c == pe.c && !hardened(p->bit)) {
+      if (p->r == pe.r && p->c == pe.c && !os.hardened(p->bit)) {
         v = force_bit(v, p->bit, a, enc.is_signed, p->value);
         hit = true;
       }
   }
-  if (hit && corrector) v = enc.is_signed ? sign_extend(static_cast<uint64_t>(v), k) : (v & static_cast<int64_t>(low_mask(k)));
+  if (hit) v = os.correct(v);
   return static_cast<int32_t>(v);
 }
 

@@ -2,6 +2,7 @@
 #include "ftdla/protect/plan.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -67,15 +68,17 @@ double ProtectionPlan::protected_fraction() const {
   return total_macs > 0 ? static_cast<double>(protected_macs) / static_cast<double>(total_macs) : 0.0;
 }
 
-int ProtectionPlan::hardened_register_bits() const {
+uint64_t ProtectionPlan::hardened_register_mask() const {
   const int h = design.harden_bits;
   if (h <= 0 || layers.empty()) return 0;
   const int a = layers.front().register_bits;
-  std::vector<char> hard(static_cast<std::size_t>(a), 0);
+  uint64_t mask = 0;
   for (const auto& lp : layers)
-    for (int b = std::max(0, lp.live_bits - h); b < lp.live_bits && b < a; ++b) hard[static_cast<std::size_t>(b)] = 1;
-  return static_cast<int>(std::count(hard.begin(), hard.end(), 1));
+    for (int b = std::max(0, lp.live_bits - h); b < lp.live_bits && b < a; ++b) mask |= uint64_t{1} << b;
+  return mask;
 }
+
+int ProtectionPlan::hardened_register_bits() const { return std::popcount(hardened_register_mask()); }
 
 ProtectionPlan make_plan(const DesignPoint& d, const quant::QGraph& q, const accel::Mapping& mp,
                          const std::vector<ChannelScore>& scores) {
@@ -193,6 +196,7 @@ fault::Shield to_shield(const ProtectionPlan& plan) {
       if (lp.protected_count > 0) s.protected_channels.at(lp.layer) = lp.protected_channels;
   }
   s.harden_bits = plan.harden_bits();
+  s.harden_mask = plan.hardened_register_mask();
   s.range_corrector = plan.range_corrector;
   return s;
 }

@@ -25,17 +25,17 @@ std::string config_error_of(Fn fn) {
 
 TEST(ComponentTable, DefaultsReproduceCitedNumbersAtTheirWidths) {
   const ComponentTable t;
-  // Horowitz ISSCC 2014, 45 nm (FACTS 2.1): energies [V], areas [R].
+  // Energies: Horowitz ISSCC 2014, 45 nm [V]; areas: Aladdin 40 nm with its scaling rules [V].
   EXPECT_NEAR(t.adder(8).energy_pj, 0.03, kEps);
   EXPECT_NEAR(t.adder(16).energy_pj, 0.05, kEps);
   EXPECT_NEAR(t.adder(32).energy_pj, 0.1, kEps);
-  EXPECT_NEAR(t.adder(8).area_um2, 36.0, kEps);
-  EXPECT_NEAR(t.adder(16).area_um2, 67.0, kEps);
-  EXPECT_NEAR(t.adder(32).area_um2, 137.0, kEps);
+  EXPECT_NEAR(t.adder(8).area_um2, 278.0 * 8 / 32, kEps);
+  EXPECT_NEAR(t.adder(16).area_um2, 278.0 * 16 / 32, kEps);
+  EXPECT_NEAR(t.adder(32).area_um2, 278.0, kEps);
   EXPECT_NEAR(t.multiplier(8, 8).energy_pj, 0.2, kEps);
   EXPECT_NEAR(t.multiplier(32, 32).energy_pj, 3.1, kEps);
-  EXPECT_NEAR(t.multiplier(8, 8).area_um2, 282.0, kEps);
-  EXPECT_NEAR(t.multiplier(32, 32).area_um2, 3495.0, kEps);
+  EXPECT_NEAR(t.multiplier(8, 8).area_um2, 6350.0 / 16, kEps);
+  EXPECT_NEAR(t.multiplier(32, 32).area_um2, 6350.0, kEps);
   // Aladdin 40 nm (FACTS 2.2) [V].
   EXPECT_NEAR(t.register_bits(1).area_um2, 5.98, kEps);
   EXPECT_NEAR(t.register_bits(1).energy_pj, 0.009, kEps);
@@ -47,15 +47,15 @@ TEST(ComponentTable, DefaultsReproduceCitedNumbersAtTheirWidths) {
 
 TEST(ComponentTable, AdderInterpolatesLinearlyBetweenAnchors) {
   const ComponentTable t;
-  EXPECT_NEAR(t.adder(24).area_um2, (67.0 + 137.0) / 2, kEps);
+  EXPECT_NEAR(t.adder(24).area_um2, (139.0 + 278.0) / 2, kEps);
   EXPECT_NEAR(t.adder(12).energy_pj, (0.03 + 0.05) / 2, kEps);
-  EXPECT_NEAR(t.adder(4).area_um2, 18.0, kEps);    // below 8 bits: proportional
-  EXPECT_NEAR(t.adder(64).area_um2, 274.0, kEps);  // above 32 bits: proportional
+  EXPECT_NEAR(t.adder(4).area_um2, 69.5 / 2, kEps);  // below 8 bits: proportional
+  EXPECT_NEAR(t.adder(64).area_um2, 556.0, kEps);   // above 32 bits: proportional
 }
 
 TEST(ComponentTable, MultiplierScalesWithProductOfWidths) {
   const ComponentTable t;
-  EXPECT_NEAR(t.multiplier(4, 8).area_um2, 282.0 / 2, kEps);  // n = 32: proportional below 8×8
+  EXPECT_NEAR(t.multiplier(4, 8).area_um2, 6350.0 / 16 / 2, kEps);  // n = 32: proportional below 8×8
   EXPECT_NEAR(t.multiplier(16, 16).energy_pj, 0.2 + (3.1 - 0.2) * (256.0 - 64.0) / (1024.0 - 64.0), kEps);
   EXPECT_NEAR(t.multiplier(8, 10).area_um2, t.multiplier(10, 8).area_um2, kEps);
 }
@@ -126,7 +126,7 @@ TEST(ComponentTable, JsonOverridesOnlyTheGivenKeys) {
       ComponentTable::from_json(nlohmann::json{{"adder_8b_area_um2", 40.0}, {"hardened_bit_area_ratio", 1.8}});
   EXPECT_NEAR(t.adder(8).area_um2, 40.0, kEps);
   EXPECT_NEAR(t.hardened_bit_area_ratio, 1.8, kEps);
-  EXPECT_NEAR(t.adder(32).area_um2, 137.0, kEps);
+  EXPECT_NEAR(t.adder(32).area_um2, 278.0, kEps);
   EXPECT_NEAR(t.register_bit_area_um2, 5.98, kEps);
   EXPECT_NEAR(ComponentTable::from_json(nlohmann::json{{"register_bit_area_um2", 7}}).register_bit_area_um2, 7.0, kEps);
 }

@@ -20,6 +20,28 @@ struct PeConfig {
   bool x_signed = false;      ///< activations read as two's complement (true) or unsigned (false)
   int harden_out_bits = 0;    ///< H: top H bits of the output register are TMR-hardened, [0, A]
   int harden_acc_bits = 0;    ///< HA: top HA bits of the accumulator register are TMR-hardened, [0, P]
+  /// L: live width of the output register, [1, A]. The H hardened bits are the top H bits of the live value,
+  /// L−H … L−1 (fault::Shield's rule: L = k under a range constraint with the corrector, else A).
+  /// 0 means A.
+  int live_bits = 0;
+  /// Range corrector on the output register's read port: bits >= k are restored from bit k−1 (signed) or
+  /// cleared (unsigned). k comes from the `keep` port (thermometer, set per layer) unless fixed_k >= 1, when
+  /// it is a constant of the circuit. A signed corrector sign-extends only while its `sext` port is 1 (the
+  /// layer's outputs are signed), so one PE serves signed and unsigned layers.
+  bool corrector = false;
+  bool corrector_signed = false;
+  int fixed_k = 0;  ///< [0, A]; 0: k from the keep port
+  /// Explicit hardened output-register bits (a bit mask within A bits); overrides live_bits/H when non-zero.
+  /// Layers with different k harden different positions, and every PE holds their union.
+  uint64_t harden_out_mask = 0;
+
+  int live() const { return live_bits == 0 ? abits : live_bits; }
+  /// Bit mask of the hardened output-register bits: H bits ending at bit L−1.
+  uint64_t out_hard_mask() const {
+    if (harden_out_mask != 0) return harden_out_mask;
+    const int l = live();
+    return low_mask(l) & ~low_mask(l - harden_out_bits);
+  }
 
   /// All problems at once, each "pe.<field>: must be in [lo, hi] (got v)"; empty when valid.
   [[nodiscard]] std::vector<std::string> validate() const {
@@ -35,6 +57,14 @@ struct PeConfig {
     // Bounds of the hardening counts are only meaningful once the widths are valid.
     range("harden_out_bits", harden_out_bits, 0, abits >= 2 && abits <= 16 ? abits : 16);
     range("harden_acc_bits", harden_acc_bits, 0, accbits >= 8 && accbits <= 32 ? accbits : 32);
+    const int a = abits >= 2 && abits <= 16 ? abits : 16;
+    range("live_bits", live_bits, 0, a);
+    range("fixed_k", fixed_k, 0, a);
+    if (live_bits > 0 && harden_out_bits > live_bits)
+      problems.push_back("pe.harden_out_bits: must be <= the live width " + std::to_string(live_bits) + " (got " +
+                         std::to_string(harden_out_bits) + ")");
+    if (fixed_k > 0 && !corrector) problems.push_back("pe.fixed_k: needs the corrector");
+    if ((harden_out_mask & ~low_mask(a)) != 0) problems.push_back("pe.harden_out_mask: bits outside the A-bit register");
     return problems;
   }
 
@@ -81,7 +111,7 @@ class Pe {
   /// Throws ConfigError (see PeConfig::validate) if `config` is invalid.
   explicit Pe(const PeConfig& config) : config_(config) {
     config_.require_valid();
-    out_hard_mask_ = low_mask(config_.abits) & ~low_mask(config_.abits - config_.harden_out_bits);
+    out_hard_mask_ = config_.out_hard_mask();
     acc_hard_mask_ = low_mask(config_.accbits) & ~low_mask(config_.accbits - config_.harden_acc_bits);
   }
 
@@ -111,6 +141,19 @@ class Pe {
   uint64_t out_raw() const { return vote(out_, out_hard_mask_); }
   /// out_raw() read like an activation (two's complement when x_signed).
   int64_t out() const { return x_value(out_raw()); }
+  /// out_raw() through the range corrector with thermometer `keep` (keep[b] = 1 iff b < k; the config's
+  /// fixed_k overrides it): what the out_q port shows when the corrector is present. Without a corrector,
+  /// out_raw().
+  uint64_t out_corrected_raw(uint64_t keep, bool sext = true) const {
+    const uint64_t v = out_raw();
+    if (!config_.corrector) return v;
+    if (config_.fixed_k > 0) keep = low_mask(config_.fixed_k);
+    keep &= low_mask(config_.abits);
+    if (!config_.corrector_signed || !sext) return v & keep;
+    const uint64_t msb = keep & ~(keep >> 1);
+    const bool sign = (v & msb) != 0;
+    return (v & keep) | (sign ? ~keep & low_mask(config_.abits) : 0);
+  }
   /// Raw content of TMR copy `copy` (0..2) of the output register; copies 1 and 2 hold only the hardened bits.
   uint64_t out_copy(int copy) const { return out_.at(static_cast<std::size_t>(copy)); }
 

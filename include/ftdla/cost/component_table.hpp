@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Per-component area and energy at 45 nm (Accelergy-style component table): adders, multipliers, register
 // bits, voters, TMR-hardened bits, range correctors, requantizers. Defaults come from the literature
-// (FACTS.md section 2, tags [V] verified / [R] recalled, not verified / [I] our inference) and from Yosys
+// (tags: [V] verified source / [I] our inference) and from Yosys
 // measurements of ftdla's own RTL (cost/rtl.hpp); a JSON object can override every entry.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
@@ -49,16 +49,18 @@ inline constexpr int kRequantMultiplierBits = 32;
 /// Ratio entries (hardened bit, voter, range corrector) are in units of one plain register bit and scale
 /// both its area and its energy (energy ∝ switched transistors [I]).
 struct ComponentTable {
-  // Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm / 0.9 V: integer add and multiply energies
-  // [V, FACTS 2.1]; areas from the same slide [R, FACTS 2.1: recalled, NOT verified].
-  double adder_8b_area_um2 = 36.0;          ///< [R] Horowitz 8-bit integer adder
-  double adder_16b_area_um2 = 67.0;         ///< [R] Horowitz 16-bit integer adder
-  double adder_32b_area_um2 = 137.0;        ///< [R] Horowitz 32-bit integer adder
+  // Areas: Aladdin "commercial 40g" table [V, FACTS 2.2]: 32-bit adder 278 µm², 32×32 multiplier 6350 µm²,
+  // scaled by Aladdin's own rules [V]: adder area linear in width, multiplier area quadratic in width.
+  // (The Horowitz area column once used here could not be verified and was removed.)
+  // Energies: Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm / 0.9 V [V, FACTS 2.1].
+  double adder_8b_area_um2 = 69.5;          ///< [V] Aladdin 32-bit adder 278 µm² × 8/32
+  double adder_16b_area_um2 = 139.0;        ///< [V] Aladdin 32-bit adder 278 µm² × 16/32
+  double adder_32b_area_um2 = 278.0;        ///< [V] Aladdin 32-bit adder
   double adder_8b_energy_pj = 0.03;         ///< [V] Horowitz 8-bit integer add
   double adder_16b_energy_pj = 0.05;        ///< [V] Horowitz 16-bit integer add
   double adder_32b_energy_pj = 0.1;         ///< [V] Horowitz 32-bit integer add
-  double multiplier_8x8_area_um2 = 282.0;   ///< [R] Horowitz 8-bit integer multiplier
-  double multiplier_32x32_area_um2 = 3495.0;  ///< [R] Horowitz 32-bit integer multiplier
+  double multiplier_8x8_area_um2 = 396.875;   ///< [V] Aladdin 32×32 multiplier 6350 µm² × (8/32)²
+  double multiplier_32x32_area_um2 = 6350.0;  ///< [V] Aladdin 32×32 multiplier
   double multiplier_8x8_energy_pj = 0.2;    ///< [V] Horowitz 8-bit integer multiply
   double multiplier_32x32_energy_pj = 3.1;  ///< [V] Horowitz 32-bit integer multiply
   double sram_read_32b_energy_pj = 5.0;     ///< [V] Horowitz 32-bit read of an 8 KB SRAM (FACTS 2.1)

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "ftdla/accel/mapping.hpp"
 #include "ftdla/protect/plan.hpp"
@@ -20,7 +21,8 @@ struct ComponentTable;
 /// 65536 values, more than any layer dimension of the shipped models].
 inline constexpr int kDispatchCounterBits = 16;
 
-/// Area by part, µm² (45 nm component table). Every term is >= 0; total() is their sum.
+/// Area by part, µm². total() is their sum. Every term is >= 0, except range_correctors_um2 under synthesized
+/// costs, where a fixed k removes the flops of the bits >= k (a saving).
 struct AreaBreakdown {
   double array_pes_um2 = 0.0;        ///< R·C regular PEs with plain registers (ComponentTable::pe, H = 0)
   double requantizers_um2 = 0.0;     ///< C column requantizers (ComponentTable::requantizer(P))
@@ -46,6 +48,8 @@ struct EnergyBreakdown {
                                      ///< 3 × (output write + requantization) + voters per protected output
   double tmr_copies_pj = 0.0;        ///< full TMR: two more copies of the array's energy
   double tmr_voters_pj = 0.0;        ///< full TMR: one A-bit vote per output neuron
+  double sram_pj = 0.0;              ///< on-chip buffer reads and writes (synthesized cost model only)
+  double dram_pj = 0.0;              ///< off-chip traffic (synthesized cost model only)
   double total() const;
 };
 
@@ -54,6 +58,10 @@ struct CostReport {
   double area_um2 = 0.0;        ///< area_breakdown.total(), µm²
   double energy_pj = 0.0;       ///< energy_breakdown.total(), pJ per inference
   int64_t latency_cycles = 0;   ///< cycles per inference (protect::hybrid_latency)
+  double pe_area_um2 = 0.0;     ///< one PE of the regular array as built (hardening, corrector included)
+  double clock_ns = 0.0;        ///< clock period (synthesized model: the slowest PE/lane path); 0 if unknown
+  double latency_ns = 0.0;      ///< latency_cycles · clock_ns; 0 if unknown
+  std::string cost_source = "table";  ///< "yosys+opensta:<library>" or "table"
   AreaBreakdown area_breakdown;
   EnergyBreakdown energy_breakdown;
   protect::LatencyReport latency;

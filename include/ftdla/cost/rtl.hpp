@@ -19,7 +19,15 @@ namespace ftdla::cost {
 /// (generate_pe_synth_top does). TMR copies are in separate `(* keep *)` always blocks so that Yosys does
 /// not merge the identical flops. `module_name` must be a Verilog identifier.
 /// Throws ConfigError if the config is invalid or the name is not an identifier.
-std::string generate_pe_verilog(const accel::PeConfig& config, const std::string& module_name = "ftdla_pe");
+/// The MAC datapath is a separate `(* keep_hierarchy *)` module (generate_mac_verilog), appended unless
+/// `with_mac` is false (when it is already in the file).
+std::string generate_pe_verilog(const accel::PeConfig& config, const std::string& module_name = "ftdla_pe",
+                                bool with_mac = true);
+
+/// The MAC datapath y = wrap_P(psum + (x − zp)·w) at the widths of `config`, module mac_module_name(config),
+/// marked keep_hierarchy so that synthesis maps it the same way in every PE variant and TMR lane.
+std::string generate_mac_verilog(const accel::PeConfig& config);
+std::string mac_module_name(const accel::PeConfig& config);
 
 /// A wrapper module `top_name` around the PE `pe_name` (from generate_pe_verilog) with the inject_* ports
 /// tied to 0: what the PE costs in silicon. Returns only the wrapper; concatenate it with the PE's Verilog.
@@ -37,6 +45,25 @@ std::string generate_voter_verilog(int bits, const std::string& module_name = "f
 /// k = 0 (keep = 0) gives y = 0. A non-thermometer keep is outside the contract.
 std::string generate_range_corrector_verilog(int bits, bool is_signed,
                                              const std::string& module_name = "ftdla_range_corrector");
+
+/// One MAC lane of the hybrid array's TMR unit at the widths of `config`: three copies of the weight,
+/// activation and accumulator registers and the multiply-accumulate, acc <= clear ? 0 : wrap_P(acc +
+/// (x − zp)·w), and a bitwise majority voter on the accumulator. Ports: clk, load_w, w_in[W], x_in[A],
+/// zp[A+1], clear, inject_acc[P], inject_lane[2] -> acc_q[P]; inject_acc flips copy inject_lane (3 = none).
+std::string generate_tmr_lane_verilog(const accel::PeConfig& config, const std::string& module_name = "ftdla_tmr_lane",
+                                      bool with_mac = true);
+/// The widths of `pe` with nothing of its output-register protection: what a TMR lane and the plain PE are
+/// built from.
+accel::PeConfig unprotected_config(const accel::PeConfig& pe);
+
+/// A column requantizer for `acc_bits`-bit accumulators and `out_bits`-bit outputs (gemmlowp structure:
+/// 32-bit fixed-point multiplier, rounding shift, zero point, clamp), registered in and out. For pricing;
+/// the bit-exact requantization reference is the integer engine.
+std::string generate_requantizer_verilog(int acc_bits, int out_bits, bool out_signed,
+                                         const std::string& module_name = "ftdla_requantizer");
+/// One copy of the TMR unit's dispatch: a `mask_bits` protected-channel mask, a priority encoder and three
+/// `counter_bits` counters (pixel, channel, reduction index).
+std::string generate_dispatch_verilog(int mask_bits, int counter_bits, const std::string& module_name = "ftdla_dispatch");
 
 /// Cell statistics of a design after Yosys synthesis (flattened, mapped to simple gates).
 struct SynthStats {

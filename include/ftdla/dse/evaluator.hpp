@@ -14,6 +14,7 @@
 #include "ftdla/core/decision.hpp"
 #include "ftdla/cost/component_table.hpp"
 #include "ftdla/cost/design_cost.hpp"
+#include "ftdla/cost/synth_cost.hpp"
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/fault/campaign.hpp"
 #include "ftdla/model/graph.hpp"
@@ -86,6 +87,7 @@ struct Evaluation {
   Verdict clean_verdict = Verdict::Undecided, reliability_verdict = Verdict::Undecided;
   double area_um2 = 0.0, energy_pj = 0.0;
   int64_t latency_cycles = 0;
+  cost::CostReport cost;           ///< the full price (breakdown, pe_area_um2, clock_ns, latency_ns, cost_source)
   cost::Overheads overheads;       ///< vs the unprotected design on the same accelerator
   double protected_fraction = 0.0; ///< MACs on the TMR unit
   bool feasible = false;           ///< every constraint satisfied (decided, not just estimated)
@@ -141,6 +143,14 @@ class Evaluator {
   bool golden_stored() const;
   /// Bytes of golden registers stored over all contexts (at most environment().max_memory / 2).
   int64_t golden_bytes() const;
+  /// Price designs by synthesis (cost/synth_cost.hpp) instead of the component table; the PE's port
+  /// activity is measured per quantization on kActivityImages test images.
+  void use_synthesized_costs(std::shared_ptr<const cost::SynthesizedCostModel> model) { synth_ = std::move(model); }
+  /// Where costs come from: the synthesis flow's cost_source, or "table".
+  std::string cost_source() const { return synth_ ? synth_->tools().cost_source() : "table"; }
+  /// The PE port activity of the unprotected design on `accel` (synthesized costs only).
+  const cost::OperandActivity& operand_activity(const protect::AccelPoint& accel);
+  static constexpr int64_t kActivityImages = 8;
 
  private:
   struct Context;
@@ -157,6 +167,8 @@ class Evaluator {
   /// Per-image clean correctness of a context on the eval images (computed once).
   const std::vector<char>& clean_correct(Context& c);
   Context& reference_context(const protect::AccelPoint& accel);
+  const cost::OperandActivity& activity(Context& c);
+  cost::CostReport price(const protect::ProtectionPlan& p, Context& c);
 
   const model::Graph& g_;
   const data::Dataset& test_;
@@ -166,6 +178,7 @@ class Evaluator {
   Environment env_;
   Constraints cons_;
   cost::ComponentTable table_;
+  std::shared_ptr<const cost::SynthesizedCostModel> synth_;
   std::string model_id_, cache_path_;
   std::map<std::string, std::unique_ptr<Context>> contexts_;
   std::map<std::string, nlohmann::json> disk_;

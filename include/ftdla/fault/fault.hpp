@@ -55,6 +55,10 @@ struct Shield {
   /// Top h bits of the live value of each output neuron register are hardened: flips there are masked.
   /// The live value is k bits wide under a range constraint with the corrector on, else A bits.
   int harden_bits = 0;
+  /// The physical positions the PEs harden (bit b set = bit b is three flops and a voter), the union of
+  /// every layer's top-h live bits; when non-zero it replaces the per-layer rule above, so that a layer
+  /// also profits from positions hardened for another layer's k, as the circuit does.
+  uint64_t harden_mask = 0;
   /// Range corrector at each PE output: bits >= k of the output register are restored from bit k-1
   /// (sign extension) or to 0 (unsigned), so any fault there is corrected.
   bool range_corrector = false;
@@ -65,5 +69,25 @@ struct Shield {
     return layer < protected_channels.size() && !protected_channels[layer].empty() && protected_channels[layer][oc];
   }
 };
+
+/// What a Shield does to one layer's output-register faults: the single statement of the rule that both the
+/// injector and the RTL co-simulation (tests/cost/cosim_test.cpp) check against.
+struct OutputShield {
+  int bits = 8;             ///< A: register width
+  int live = 8;             ///< live width: k under a range constraint with the corrector, else A
+  uint64_t hard_mask = 0;   ///< hardened bits (three flops + voter): flips there are masked
+  bool corrector = false;   ///< bits >= k are restored (sign extension from bit k-1, or cleared)
+  bool is_signed = false;
+
+  bool hardened(int bit) const { return bit >= 0 && bit < 64 && ((hard_mask >> bit) & 1) != 0; }
+  /// The register value after the corrector (identity without one); `v` sign-extended or not per is_signed.
+  int64_t correct(int64_t v) const;
+  /// `v` with bit `bit` flipped in one flop (one TMR copy of a hardened bit), then read through the voter
+  /// and the corrector.
+  int64_t flip(int64_t v, int bit) const;
+};
+
+/// The OutputShield of a layer whose output register is `bits` wide with effective range `k` bits.
+OutputShield output_shield(const Shield& s, int bits, int k, bool is_signed);
 
 }  // namespace ftdla::fault

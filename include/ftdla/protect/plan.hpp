@@ -55,6 +55,8 @@ struct ProtectionPlan {
   /// layers of [max(0, live - h), live) (the top h bits of each layer's live value; layers with different
   /// k harden different positions of the same register). 0 when h = 0; at most A.
   int hardened_register_bits() const;
+  /// The same positions as a bit mask (bit b set = physical bit b hardened in every PE).
+  uint64_t hardened_register_mask() const;
 };
 
 /// Resolve `d` against the quantized network `q` and its mapping `mp` (built with to_quant_options(d) and
