@@ -116,9 +116,17 @@ void characterize_section(std::string& o, const json& r, int section) {
   o += "<h3>Layer &times; bit vulnerability</h3><p class=\"note\">Bit vulnerability factor (BVF): fraction of injected faults in "
        "this bit of this layer&#39;s registers that changed the top-1 class (SDC), on a square-root colour scale so that small factors stay visible. Hover a cell for its 95% interval.</p>";
   o += "<figure>" + heatmap_svg(r, section) + "</figure>";
-  o += "<h3>Channel vulnerability per layer</h3><p class=\"note\">Vulnerability factor of each output channel, one panel per "
-       "layer on a common scale, with 95% intervals when a layer has at most 64 channels. Orange: the top 10% of all channels "
-       "in the ranking, the ones channel protection covers first.</p>";
+  o += "<h3>Channel vulnerability per layer</h3>";
+  size_t channels = 0;
+  for (const auto& L : r.at("layers")) channels += L.contains("channels") && L["channels"].is_array() ? L["channels"].size() : 0;
+  if (channels == 0) {  // characterize measures channel VFs at the neuron site only
+    o += "<p class=\"note\">No channel breakdown in this result (" + escape_html(text_of(cfg, "site")) +
+         " site): channel vulnerability factors come from <code>ftdla characterize --site neuron</code>.</p>";
+    return;
+  }
+  o += "<p class=\"note\">Vulnerability factor of each output channel, one panel per layer on a common scale, with 95% intervals "
+       "when a layer has at most 64 channels. Orange: the top 10% of all channels in the ranking, the ones channel protection "
+       "covers first.</p>";
   o += "<figure>" + channels_svg(r, section) + "</figure>";
 }
 

@@ -250,6 +250,16 @@ TEST(ReportPlots, ChannelsHaveOneBarPerChannelAndTopTenPercentMarked) {
   EXPECT_NE(svg.find("data-points=\"20\""), std::string::npos);
 }
 
+TEST(ReportPlots, NoChannelPlotForSitesWithoutChannels) {
+  json c = characterize_result(2, 32, 0);
+  c["config"]["site"] = "acc";
+  const std::string html = render({{"c.json", c}});
+  EXPECT_NE(html.find("id=\"heatmap-1\""), std::string::npos);
+  EXPECT_EQ(html.find("id=\"channels-1\""), std::string::npos);
+  EXPECT_NE(html.find("No channel breakdown in this result (acc site)"), std::string::npos);
+  EXPECT_EQ(count(html, "<rect class=\"cell\""), 64u);
+}
+
 TEST(ReportPlots, ConvergenceDrawsEveryEvaluationAndOtherRunsAlongside) {
   const json bo = optimize_result("bo"), rnd = optimize_result("random");
   const std::string one = convergence_svg(bo, {}, 1);
