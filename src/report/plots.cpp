@@ -222,7 +222,7 @@ std::string convergence_svg(const json& r, const std::vector<const json*>& other
     const json& hist = s->at("history");
     n = std::max(n, hist.size());
     total += hist.size();
-    const std::string objective = s->value("objective", std::string("area"));
+    const std::string objective = s->value("objective", r.value("objective", std::string("area")));
     for (const auto& hh : hist) {
       const double c = history_cost(objective, hh);
       if (std::isfinite(c)) ymax = std::max(ymax, c);
@@ -238,9 +238,9 @@ std::string convergence_svg(const json& r, const std::vector<const json*>& other
   for (size_t si = 0; si < all.size(); ++si) {
     const json& s = *all[si];
     const json& hist = s.at("history");
-    const std::string objective = s.value("objective", std::string("area"));
+    const std::string objective = s.value("objective", r.value("objective", std::string("area")));
     const std::string colour = series_colour(si);
-    const std::string label = s.value("method", std::string("?")) + " (seed " + num(number(s, "seed"), "%.0f") + ")";
+    const std::string label = s.value("method", std::string("?")) + " (seed " + num(number(s, "seed", number(r, "seed")), "%.0f") + ")";
     // Every evaluation: filled if feasible, hollow if not.
     for (size_t i = 0; i < hist.size(); ++i) {
       const double c = history_cost(objective, hist[i]);

@@ -130,7 +130,16 @@ void characterize_section(std::string& o, const json& r, int section) {
   o += "<figure>" + channels_svg(r, section) + "</figure>";
 }
 
-void optimize_section(std::string& o, const json& r, const std::vector<const json*>& others, int section) {
+void optimize_section(std::string& o, const json& r, std::vector<const json*> others, int section) {
+  // Searches embedded in the result (an object with a "history" array, e.g. a random-search run kept
+  // for comparison) go alongside too, labelled by their "method" or else their key.
+  std::vector<json> embedded;
+  for (const auto& [key, v] : r.items())
+    if (v.is_object() && v.contains("history") && v["history"].is_array()) {
+      embedded.push_back(v);
+      if (!v.contains("method")) embedded.back()["method"] = key;
+    }
+  for (const auto& e : embedded) others.push_back(&e);
   const json env = r.contains("environment") && r["environment"].is_object() ? r["environment"] : json::object();
   o += "<h2>" + std::to_string(section) + ". Cross-layer optimization: " + escape_html(text_of(r, "model")) + "</h2><dl class=\"meta\">";
   meta(o, "method / objective", text_of(r, "method") + " / " + text_of(r, "objective") + " overhead");
@@ -149,7 +158,7 @@ void optimize_section(std::string& o, const json& r, const std::vector<const jso
   meta(o, "seed", text_of(r, "seed"));
   o += "</dl>";
   o += "<h3>Convergence</h3><p class=\"note\">Cost of every evaluation of the search and the best feasible cost found so far.";
-  if (!others.empty()) o += " Other optimize results of this model and objective are drawn alongside.";
+  if (!others.empty()) o += " Other searches of this model and objective (in this result or given alongside it) are drawn too.";
   else o += " Give a second result of the same model run with <code>--method random</code> to see random search alongside.";
   o += "</p><figure>" + convergence_svg(r, others, section) + "</figure>";
   o += "<h3>Cost vs accuracy under faults</h3><p class=\"note\">Search figures of every evaluated design and baseline. The Pareto "

@@ -272,6 +272,15 @@ TEST(ReportPlots, ConvergenceDrawsEveryEvaluationAndOtherRunsAlongside) {
   EXPECT_NE(two.find("data-points=\"10\""), std::string::npos);
 }
 
+TEST(ReportPlots, RandomSearchEmbeddedInTheResultIsDrawnAlongside) {
+  json bo = optimize_result("bo");
+  bo["random_search"] = {{"history", optimize_result("random")["history"]}};
+  const std::string html = render({{"o.json", bo}});
+  const std::string svg = element(html, "convergence-1", "svg");
+  EXPECT_EQ(count(svg, "<circle class=\"eval\""), 10u);
+  EXPECT_NE(svg.find(">random_search (seed 1)<"), std::string::npos);
+}
+
 TEST(ReportPlots, TradeoffMarksFrontChosenAndBaselines) {
   const std::string svg = tradeoff_svg(optimize_result(), 2);
   // 5 evaluations + 2 baselines + chosen.

@@ -7,8 +7,9 @@
 // report), class "plot", data-plot="<kind>" and data-points="<number of data marks>"; kinds:
 //   heatmap      layer x bit vulnerability factors (characterize)
 //   channels     channel vulnerability factor per layer (characterize)
-//   convergence  best feasible cost per evaluation (optimize; other optimize results of the same model
-//                and objective with another method, e.g. random search, are drawn alongside)
+//   convergence  best feasible cost per evaluation (optimize; other searches of the same model and
+//                objective, e.g. random search, are drawn alongside: other optimize results in the report,
+//                and objects with a "history" array inside the result)
 //   tradeoff     cost vs accuracy under faults, Pareto front and chosen design marked (optimize)
 //   comparison   table of the chosen design and the baselines with 95% intervals (optimize)
 #pragma once
