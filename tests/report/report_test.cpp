@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <string>
 
 #include "ftdla/core/error.hpp"
