@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -47,6 +48,8 @@ Kind detect(const json& j, const std::string& source) {
 }
 
 Result load_result(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ImportError(path + ": cannot read result file (it is a directory)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ImportError(path + ": cannot read result file (" + std::strerror(errno) + ")");
   std::stringstream ss;

@@ -174,6 +174,9 @@ TEST(ReportBrowser, EveryPlotRendersAndScreenshotIsNotBlank) {
   for (const auto& L : c["layers"]) cells += L["bvf"].size();
   EXPECT_EQ(cells, c["layers"].size() * c["bits"].get<size_t>());
   EXPECT_NE(dom.find("id=\"heatmap-1\" data-plot=\"heatmap\" data-points=\"" + std::to_string(cells) + "\""), std::string::npos);
+  size_t dom_cells = 0;
+  for (size_t p = dom.find("<rect class=\"cell\""); p != std::string::npos; p = dom.find("<rect class=\"cell\"", p + 1)) ++dom_cells;
+  EXPECT_EQ(dom_cells, cells);
   EXPECT_NE(dom.find(">random (seed "), std::string::npos);
 
   // 2. Screenshot: not blank.

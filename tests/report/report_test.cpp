@@ -182,7 +182,10 @@ TEST(ReportDetect, LoadResultErrorsAreOneLine) {
   std::ofstream(other) << "{\"clean_accuracy\": 0.9}";
   std::ofstream(good) << characterize_result(1, 4, 2).dump();
   for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
-           {bad, "not valid JSON"}, {other, "not a ftdla characterize or optimize result"}, {dir.file("missing.json"), "cannot read"}}) {
+           {bad, "not valid JSON"},
+           {other, "not a ftdla characterize or optimize result"},
+           {dir.file("missing.json"), "cannot read"},
+           {dir.path(), "it is a directory"}}) {
     try {
       load_result(path);
       ADD_FAILURE() << path;
