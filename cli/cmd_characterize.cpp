@@ -205,7 +205,7 @@ void add_characterize(CLI::App& root) {
     const nlohmann::json result = save(true, &report, true);
     if (!a->csv.empty() && dist::is_root()) write_csvs(a->csv, r);
     if (!a->report.empty() && dist::is_root())
-      report::write_report(a->report, {{a->json.empty() ? std::string("characterize run") : a->json, result}});
+      ftdla::report::write_report(a->report, {{a->json.empty() ? std::string("characterize run") : a->json, result}});
     std::printf("%s site=%s: %lld injections in %.1f s, overall VF %.5f [%.5f, %.5f]\n", a->model.model.c_str(),
                 a->site.c_str(), static_cast<long long>(r.injections), r.seconds, r.overall.rate, r.overall.lo, r.overall.hi);
     std::printf("%-28s %10s %9s  BVF per bit (LSB..MSB)\n", "layer", "neurons", "VF");
