@@ -15,6 +15,7 @@
 #include "ftdla/core/resources.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/quant/calibrate.hpp"
+#include "ftdla/report/report.hpp"
 #include "ftdla/vuln/characterize.hpp"
 
 namespace ftdla::cli {
@@ -61,7 +62,7 @@ void add_characterize(CLI::App& root) {
     MemoryArgs memory;
     vuln::CharacterizeOptions opt;
     std::string site = "neuron";
-    std::string json, csv;
+    std::string json, csv, report;
     bool resume = false;
     int64_t premise_trials = 0;
     uint64_t stability_seed = 0;
@@ -80,6 +81,7 @@ void add_characterize(CLI::App& root) {
   app->add_option("--seed", a->opt.seed, "random seed");
   app->add_option("--json", a->json, "result file (written atomically, also during the run)");
   app->add_option("--csv", a->csv, "directory for bvf.csv, channels.csv, layers.csv");
+  app->add_option("--report", a->report, "also write an HTML report of the result here (as `ftdla report`)");
   app->add_flag("--resume", a->resume, "continue the characterization saved in --json");
   app->add_option("--premise", a->premise_trials,
                   "also measure SDC with the top 10% channels masked vs a random 10% (this many injections each)");
@@ -143,6 +145,7 @@ void add_characterize(CLI::App& root) {
       add_memory_info(j, max_memory, golden.stored(), golden.bytes());
       if (report) j.update(*report);
       if (!a->json.empty()) write_json(a->json, j);
+      return j;
     };
     auto last = std::chrono::steady_clock::now();
     // run_strata checks `stop` before each stratum, collectively under MPI: every rank stops at the same one.
@@ -199,8 +202,10 @@ void add_characterize(CLI::App& root) {
         std::printf("channel VF max %.5f, median %.5f\n", v.back(), med);
       }
     }
-    save(true, &report, true);
+    const nlohmann::json result = save(true, &report, true);
     if (!a->csv.empty() && dist::is_root()) write_csvs(a->csv, r);
+    if (!a->report.empty() && dist::is_root())
+      ftdla::report::write_report(a->report, {{a->json.empty() ? std::string("characterize run") : a->json, result}});
     std::printf("%s site=%s: %lld injections in %.1f s, overall VF %.5f [%.5f, %.5f]\n", a->model.model.c_str(),
                 a->site.c_str(), static_cast<long long>(r.injections), r.seconds, r.overall.rate, r.overall.lo, r.overall.hi);
     std::printf("%-28s %10s %9s  BVF per bit (LSB..MSB)\n", "layer", "neurons", "VF");

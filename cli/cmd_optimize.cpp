@@ -18,6 +18,7 @@
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
 #include "ftdla/model/onnx_import.hpp"
+#include "ftdla/report/report.hpp"
 
 namespace ftdla::cli {
 
@@ -241,7 +242,7 @@ void add_optimize(CLI::App& root) {
   auto* app = root.add_subcommand("optimize", "cheapest cross-layer protection meeting accuracy, reliability and latency constraints");
   auto a = std::make_shared<DseArgs>();
   struct Opt {
-    std::string space_path, method = "bo", objective = "area", json;
+    std::string space_path, method = "bo", objective = "area", json, report;
     size_t budget = 30;
     bool no_baselines = false;
   };
@@ -252,6 +253,7 @@ void add_optimize(CLI::App& root) {
   app->add_option("--method", o->method, "bo | random | grid");
   app->add_option("--objective", o->objective, "area | energy | area_energy");
   app->add_option("--json", o->json, "write best, history and baselines as JSON");
+  app->add_option("--report", o->report, "also write an HTML report of the result here (as `ftdla report`)");
   app->callback([a, o] {
     const dse::Method method = dse::parse_method(o->method);
     const dse::Objective obj = dse::parse_objective(o->objective);
@@ -330,7 +332,7 @@ void add_optimize(CLI::App& root) {
     std::printf("search: %zu evaluations (%lld run, %lld from cache), %lld faulty inferences in all, stopped: %s\n",
                 r.search.history.size(), static_cast<long long>(l->ev->evaluations()),
                 static_cast<long long>(l->ev->cache_hits()), search_injections, opt::to_string(r.search.stop_reason));
-    if (!o->json.empty()) {
+    if (!o->json.empty() || !o->report.empty()) {
       auto summary = [&](const std::string& name, const dse::Evaluation& e) {
         nlohmann::json j = dse::to_json(e);
         if (have_v && validated.count(name)) j["validation"] = validation_json(validated.at(name), venv.seed);
@@ -368,7 +370,9 @@ void add_optimize(CLI::App& root) {
           {"baselines", baselines}};
       add_run_info(j, job_peak_rss_mb());
       add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
-      write_json(o->json, j);
+      if (!o->json.empty()) write_json(o->json, j);
+      if (!o->report.empty() && dist::is_root())
+        report::write_report(o->report, {{o->json.empty() ? std::string("optimize run") : o->json, j}});
     }
   });
 }

@@ -16,4 +16,5 @@ void add_characterize(CLI::App& root);
 void add_evaluate(CLI::App& root);
 void add_optimize(CLI::App& root);
 void add_rtl(CLI::App& root);
+void add_report(CLI::App& root);
 }  // namespace ftdla::cli

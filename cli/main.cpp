@@ -36,6 +36,7 @@ int run(int argc, char** argv, std::string& message) {
   ftdla::cli::add_evaluate(app);
   ftdla::cli::add_optimize(app);
   ftdla::cli::add_rtl(app);
+  ftdla::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 mkdir -p out
-build/cli/ftdla optimize --json out/optimize.json "$@"
+build/cli/ftdla optimize --json out/optimize.json --report out/optimize.html "$@"
