@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
@@ -23,16 +24,18 @@ void add_rtl(CLI::App& root) {
     bool synth_top = false;
   };
   auto a = std::make_shared<Args>();
-  app->add_option("--wbits", a->pe.wbits, "weight register bits W, in [2, 16] (default 8)");
-  app->add_option("--abits", a->pe.abits, "activation / output register bits A, in [2, 16] (default 8)");
-  app->add_option("--accbits", a->pe.accbits, "accumulator bits P, in [8, 32] (default 32)");
-  app->add_option("--harden", a->pe.harden_out_bits, "TMR-hardened top bits of the output register H, in [0, A] (default 0)");
-  app->add_option("--harden-acc", a->pe.harden_acc_bits, "TMR-hardened top bits of the accumulator HA, in [0, P] (default 0)");
-  app->add_flag("--signed", a->pe.x_signed, "activations are two's complement (default unsigned)");
-  app->add_option("--module", a->module, "Verilog module name (default ftdla_pe)");
+  app->add_option("--wbits", a->pe.wbits, "weight register bits W, in [2, 16]");
+  app->add_option("--abits", a->pe.abits, "activation / output register bits A, in [2, 16]");
+  app->add_option("--accbits", a->pe.accbits, "accumulator bits P, in [8, 32]");
+  app->add_option("--harden", a->pe.harden_out_bits, "TMR-hardened top bits of the output register H, in [0, A]");
+  app->add_option("--harden-acc", a->pe.harden_acc_bits, "TMR-hardened top bits of the accumulator HA, in [0, P]");
+  app->add_flag("--signed", a->pe.x_signed, "activations are two's complement (else unsigned)");
+  app->add_option("--module", a->module, "Verilog module name");
   app->add_flag("--synth-top", a->synth_top, "also emit <module>_synth, a wrapper with the inject ports tied to 0");
   app->add_option("-o,--output", a->out, "output .v file (written atomically); - for stdout")->required();
+  app->footer("Example: ftdla rtl --wbits 8 --abits 8 --accbits 32 --harden 2 -o pe.v\n");
   app->callback([a] {
+    check_output_file(a->out, "--output");
     // Report every bad width at once, named by its command-line option.
     std::string msg;
     for (std::string p : a->pe.validate()) {
