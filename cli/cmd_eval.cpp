@@ -21,9 +21,12 @@ void add_info(CLI::App& root) {
   auto args = std::make_shared<ModelArgs>();
   auto accel_args = std::make_shared<AccelArgs>();
   auto with_accel = std::make_shared<bool>(false);
-  args->add_to(*app, false);
+  // Only the model and, with --accel, the array: no data or quantization options (info uses neither).
+  args->model = default_model_path();
+  app->add_option("model", args->model, "ONNX model (default: the shipped LeNet-5)");
+  auto* accel = app->add_flag("--accel", *with_accel, "also map the compute layers onto the PE array: tiles, cycles, utilization");
   accel_args->add_to(*app);
-  app->add_flag("--accel", *with_accel, "also map the compute layers onto the PE array: tiles, cycles, utilization");
+  for (const char* name : {"--rows", "--cols", "--dataflow"}) app->get_option(name)->needs(accel);
   app->callback([args, accel_args, with_accel] {
     const model::Graph g = model::load_onnx(args->model);
     if (*with_accel) {

@@ -45,7 +45,7 @@ void ModelArgs::add_to(CLI::App& app, bool with_quant, bool with_bits, std::stri
     unused_.push_back(app.add_option("--accbits", accbits)->group(""));
   }
   app.add_option("--calib", calib, "calibration: minmax | percentile");
-  app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
+  percentile_opt_ = app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
   app.add_option("--calib-images", calib_images, "calibration images: the first N training images (with .npy --data, of those images)")->check(kNonNegative);
   app.add_option("--range", range, "range constraint k < A: clip (keep the A-bit step, clip the range) | rescale (MSE)");
 }
@@ -152,6 +152,8 @@ quant::QuantOptions ModelArgs::quant_options() const {
   if (calib == "minmax") q.calib = quant::CalibMethod::MinMax;
   else if (calib == "percentile") q.calib = quant::CalibMethod::Percentile;
   else throw ConfigError("--calib: unknown method '" + calib + "' (expected minmax or percentile)");
+  if (percentile_opt_ && percentile_opt_->count() > 0 && q.calib != quant::CalibMethod::Percentile)
+    throw ConfigError("--percentile: only used with --calib percentile (got --calib " + calib + ")");
   q.percentile = percentile;
   q.calib_images = calib_images;
   if (range == "clip") q.range = quant::RangeMode::Clip;

@@ -38,6 +38,7 @@ struct ModelArgs {
 
  private:
   std::vector<CLI::Option*> unused_;
+  CLI::Option* percentile_opt_ = nullptr;
   std::string bits_from_;
 };
 

@@ -106,6 +106,12 @@ TEST(CliIgnoredOptions, OptionsThatOnlyApplyWithAnotherNeedIt) {
   expect_one_line_error(ftdla(kInject + std::vector<std::string>{"--pes", "2"}), {"--pes", "--permanent"});
   expect_one_line_error(ftdla(kInject + std::vector<std::string>{"--confidence", "0.9"}), {"--confidence", "--margin"});
   expect_one_line_error(ftdla(kCharacterize + std::vector<std::string>{"--confidence", "0.9"}), {"--confidence", "--margin"});
+  expect_one_line_error(ftdla(kEval + std::vector<std::string>{"--percentile", "99.9"}), {"--percentile", "--calib percentile"});
+  EXPECT_EQ(ftdla(kEval + std::vector<std::string>{"--percentile", "99.9", "--calib", "percentile"}).status, 0);
+  // info maps onto the array only with --accel, and reads no data.
+  expect_one_line_error(ftdla({"info", "--rows", "16"}), {"--rows", "--accel"});
+  expect_one_line_error(ftdla({"info", "--data", "/tmp"}), {"--data"});
+  EXPECT_EQ(ftdla({"info", "--accel", "--rows", "16"}).status, 0);
 }
 
 // --- unsigned and count options reject negatives --------------------------------------------------------------
