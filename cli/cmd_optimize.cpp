@@ -51,6 +51,7 @@ struct DseArgs {
   int64_t validation_images = -1, validation_trials = 20000;  ///< -1: half the test set, at most 5,000
   int64_t images = 0;  ///< --images: sets fault_images and eval_images (0 = their defaults)
   CLI::Option* images_opt = nullptr;
+  CLI::Option* validation_trials_opt = nullptr;
   void add_to(CLI::App& app, bool validation) {
     model.add_to(app, true, false,
                  validation ? "optimize takes the bit widths from the design space (--space JSON \"accel\": {\"wbits\", "
@@ -79,7 +80,7 @@ struct DseArgs {
                    std::string("last test images held out from the search") +
                        (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)") +
                        "; -1 = half the test set, at most 5000");
-    app.add_option("--validation-trials", validation_trials,
+    validation_trials_opt = app.add_option("--validation-trials", validation_trials,
                    validation ? "faulty inferences per design in the validation (>= 1)" : "faulty inferences for --held-out (>= 1)")
         ->check(kNonNegative);
     memory.add_to(app);
@@ -122,6 +123,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   l->g = model::load_onnx(a.model.model);
   const data::Dataset all_test = data::load(a.model.source(), "test", a.model.data_options());
   quant::check_input_fits(l->g, all_test);
+  quant::check_labels_fit(l->g, all_test);
   const int64_t n = all_test.count();
   const int64_t v = a.validation_images < 0 ? std::min<int64_t>(5000, n / 2) : a.validation_images;
   if (v < 0 || v >= n)
@@ -223,6 +225,7 @@ void add_evaluate(CLI::App& root) {
     const dse::Environment env = a->env();
     check_output_file(*json_out, "--json");
     if (*json_out == "-") json_to_stdout();
+    if (a->validation_trials_opt->count() > 0 && !*held_out) throw ConfigError("--validation-trials: only used with --held-out");
     auto l = load(*a, env);
     const dse::Evaluation e = l->ev->evaluate(d);
     print_eval("design", e);
@@ -273,6 +276,8 @@ void add_optimize(CLI::App& root) {
     const dse::Environment env = a->env();
     check_output_file(o->json, "--json");
     if (o->json == "-") json_to_stdout();
+    if (a->validation_trials_opt->count() > 0 && a->validation_images == 0)
+      throw ConfigError("--validation-trials: not used with --validation-images 0 (no validation)");
     auto l = load(*a, env);
     std::printf("ftdla optimize: %s, BER %.3g (%s site), objective %s overhead; %lld search images, %lld held out\n"
                 "each evaluation: %lld faulty inferences, doubled until every constraint is decided at risk %.3g (at most %lld)\n",

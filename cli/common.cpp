@@ -323,6 +323,7 @@ std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const Acc
   s->graph = model::load_onnx(m.model);
   s->test = data::load(m.source(), "test", m.data_options(images));
   quant::check_input_fits(s->graph, s->test);
+  quant::check_labels_fit(s->graph, s->test);
   s->calib = data::load(m.source(), "train", m.data_options(qo.calib_images));
   s->q = quant::quantize(s->graph, s->calib, qo);
   s->engine = std::make_unique<engine::IntegerEngine>(s->q);

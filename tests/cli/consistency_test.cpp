@@ -108,6 +108,8 @@ TEST(CliIgnoredOptions, OptionsThatOnlyApplyWithAnotherNeedIt) {
   expect_one_line_error(ftdla(kCharacterize + std::vector<std::string>{"--confidence", "0.9"}), {"--confidence", "--margin"});
   expect_one_line_error(ftdla(kEval + std::vector<std::string>{"--percentile", "99.9"}), {"--percentile", "--calib percentile"});
   EXPECT_EQ(ftdla(kEval + std::vector<std::string>{"--percentile", "99.9", "--calib", "percentile"}).status, 0);
+  expect_one_line_error(ftdla(kEvaluate + std::vector<std::string>{"--validation-trials", "100"}), {"--validation-trials", "--held-out"});
+  expect_one_line_error(ftdla(kOptimize + std::vector<std::string>{"--validation-trials", "100"}), {"--validation-trials", "--validation-images 0"});
   // info maps onto the array only with --accel, and reads no data.
   expect_one_line_error(ftdla({"info", "--rows", "16"}), {"--rows", "--accel"});
   expect_one_line_error(ftdla({"info", "--data", "/tmp"}), {"--data"});

@@ -193,6 +193,12 @@ TEST_F(NpyCli, MismatchesAreNamed) {
   // 64 images, 4 labels.
   expect_one_line_error(ftdla({"eval", model(), "--data", fixture("rgb32_images.npy"), "--labels", fixture("npy_labels_i32.npy")}),
                         {"rgb32_images.npy", "64 images", "npy_labels_i32.npy", "4 labels"});
+  // Labels that are not classes of the model (10 outputs).
+  std::vector<int64_t> many(64);
+  for (int64_t i = 0; i < 64; ++i) many[static_cast<size_t>(i)] = i;
+  write_bytes(dir.file("many.npy"), npy_bytes("<i8", {64}, raw_bytes(many)));
+  expect_one_line_error(ftdla({"eval", model(), "--data", fixture("rgb32_images.npy"), "--labels", dir.file("many.npy"), "--calib-images", "8"}),
+                        {"label 10", "image 10", "10 values"});
   // Types the reader does not take.
   expect_one_line_error(ftdla({"eval", "--data", fixture("npy_f64.npy"), "--labels", fixture("npy_labels_u8.npy")}),
                         {"npy_f64.npy", "<f8"});
