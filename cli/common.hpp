@@ -6,10 +6,10 @@
 #include <string>
 
 #include "ftdla/core/error.hpp"
-#include "output.hpp"
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/model/graph.hpp"
 #include "ftdla/quant/qgraph.hpp"
+#include "output.hpp"
 
 namespace ftdla::cli {
 
@@ -60,7 +60,6 @@ CLI::Option* add_deprecated(CLI::App& app, const std::string& old_name, CLI::Opt
     warn_deprecated(old_name, new_name);
   });
 }
-
 
 /// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout. Only rank 0 of an MPI job
 /// writes; on the other ranks this does nothing.
