@@ -72,28 +72,37 @@ void add_characterize(CLI::App& root) {
   a->accel.add_to(*app);
   a->memory.add_to(*app);
   app->add_option("--site", a->site, "neuron | acc | weight | input");
-  auto* samples = app->add_option("--samples", a->opt.samples, "injections per stratum");
-  auto* margin = app->add_option("--margin", a->opt.margin, "target error margin per stratum (Leveugle sample size)");
+  auto* samples = app->add_option("--trials", a->opt.samples, "faulty inferences (one injection each) per stratum")->check(kNonNegative)->default_str("");
+  auto* samples_alias = add_deprecated(*app, "--samples", samples, a->opt.samples)->check(kNonNegative);
+  auto* margin = app->add_option("--margin", a->opt.margin, "target error margin per stratum (Leveugle sample size)")->default_str("");
   samples->excludes(margin);
-  app->add_option("--confidence", a->opt.confidence, "confidence for --margin");
-  app->add_option("--neurons", a->opt.neurons, "neurons sampled per layer for NVF");
-  app->add_option("--images", a->opt.images, "test images");
-  app->add_option("--seed", a->opt.seed, "random seed");
-  app->add_option("--json", a->json, "result file (written atomically, also during the run)");
+  app->add_option("--confidence", a->opt.confidence, "confidence for --margin")->needs(margin);
+  app->add_option("--neurons", a->opt.neurons, "neurons sampled per layer for NVF")->check(kNonNegative);
+  app->add_option("--images", a->opt.images, "test images")->check(kNonNegative);
+  app->add_option("--seed", a->opt.seed, "random seed")->check(kNonNegative);
+  app->add_option("--json", a->json, "result file (written atomically, also during the run); - for stdout (final result only, text on stderr)");
   app->add_option("--csv", a->csv, "directory for bvf.csv, channels.csv, layers.csv");
   app->add_option("--report", a->report, "also write an HTML report of the result here (as `ftdla report`)");
   app->add_flag("--resume", a->resume, "continue the characterization saved in --json");
   app->add_option("--premise", a->premise_trials,
-                  "also measure SDC with the top 10% channels masked vs a random 10% (this many injections each)");
+                  "also measure SDC with the top 10% channels masked vs a random 10% (this many injections each; 0 = no)")
+      ->check(kNonNegative);
   app->add_option("--stability-seed", a->stability_seed,
-                  "also re-rank channels with this second seed and report the top-10% overlap");
-  app->callback([a, samples, margin] {
-    if (samples->count() == 0 && margin->count() == 0) throw ConfigError("characterize: give --samples N or --margin E");
+                  "also re-rank channels with this second seed and report the top-10% overlap (0 = no)")
+      ->check(kNonNegative);
+  app->footer("Example: ftdla characterize models/lenet5.onnx --trials 200 --images 100 --json vuln.json --csv vuln/\n");
+  app->callback([a, samples, samples_alias, margin] {
+    const bool have_samples = samples->count() + samples_alias->count() > 0;
+    if (samples_alias->count() > 0 && margin->count() > 0) throw ConfigError("--samples excludes --margin");
+    if (!have_samples && margin->count() == 0) throw ConfigError("characterize: give --trials N or --margin E");
     const int64_t max_memory = a->memory.bytes();
-    if (samples->count() > 0 && a->opt.samples < 1) throw ConfigError("--samples: must be >= 1 (got " + std::to_string(a->opt.samples) + ")");
+    if (have_samples && a->opt.samples < 1) throw ConfigError("--trials: must be >= 1 (got " + std::to_string(a->opt.samples) + ")");
     a->opt.site = fault::parse_site(a->site);
     a->opt.validate();
-    if (a->resume && a->json.empty()) throw ConfigError("--resume: needs --json FILE");
+    if (a->resume && (a->json.empty() || a->json == "-")) throw ConfigError("--resume: needs --json FILE");
+    check_output_file(a->json, "--json");
+    check_output_dir(a->csv, "--csv");
+    if (a->json == "-") json_to_stdout();
     const auto setup = load_for_injection(a->model, a->accel, a->opt.images, max_memory);
     const fault::Injector& inj = *setup->injector;
     const fault::GoldenSet& golden = *setup->golden;
@@ -144,7 +153,8 @@ void add_characterize(CLI::App& root) {
       add_run_info(j, last_save ? job_peak_rss_mb() : peak_rss_mb());
       add_memory_info(j, max_memory, golden.stored(), golden.bytes());
       if (report) j.update(*report);
-      if (!a->json.empty()) write_json(a->json, j);
+      // stdout gets the final result only.
+      if (!a->json.empty() && (a->json != "-" || done)) write_json(a->json, j);
       return j;
     };
     auto last = std::chrono::steady_clock::now();
@@ -166,7 +176,7 @@ void add_characterize(CLI::App& root) {
       save(false, nullptr, true);
       if (dist::is_root())
         std::fprintf(stderr, "ftdla: interrupted after %zu of %zu strata%s\n", sdc.size(), strata.size(),
-                     a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
+                     a->json.empty() || a->json == "-" ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
       throw Interrupted();
     }
     vuln::VulnReport r = vuln::assemble(inj, a->opt, strata, sdc);

@@ -17,12 +17,16 @@ namespace ftdla::cli {
 
 void add_info(CLI::App& root) {
   auto* app = root.add_subcommand("info", "print layers, shapes and MAC counts of a model");
+  app->footer("Example: ftdla info models/rescnn.onnx --accel --rows 16 --cols 16\n");
   auto args = std::make_shared<ModelArgs>();
   auto accel_args = std::make_shared<AccelArgs>();
   auto with_accel = std::make_shared<bool>(false);
-  args->add_to(*app, false);
+  // Only the model and, with --accel, the array: no data or quantization options (info uses neither).
+  args->model = default_model_path();
+  app->add_option("model", args->model, "ONNX model (default: the shipped LeNet-5)");
+  auto* accel = app->add_flag("--accel", *with_accel, "also map the compute layers onto the PE array: tiles, cycles, utilization");
   accel_args->add_to(*app);
-  app->add_flag("--accel", *with_accel, "also map the compute layers onto the PE array: tiles, cycles, utilization");
+  for (const char* name : {"--rows", "--cols", "--dataflow"}) app->get_option(name)->needs(accel);
   app->callback([args, accel_args, with_accel] {
     const model::Graph g = model::load_onnx(args->model);
     if (*with_accel) {
@@ -63,24 +67,29 @@ void add_eval(CLI::App& root) {
   auto* app = root.add_subcommand("eval", "accuracy of the float or bit-exact integer model on the test set");
   auto args = std::make_shared<ModelArgs>();
   auto precision = std::make_shared<std::string>("int");
+  app->footer("Example: ftdla eval models/lenet5.onnx --precision int --images 1000 --json eval.json\n");
   auto limit = std::make_shared<int64_t>(0);
   auto json_out = std::make_shared<std::string>();
   args->add_to(*app);
   app->add_option("--precision", *precision, "float | int")->check(CLI::IsMember({"float", "int"}));
-  app->add_option("--limit", *limit, "evaluate only the first N test images (0 = all)");
-  app->add_option("--json", *json_out, "write results as JSON to this file");
+  auto* images = app->add_option("--images", *limit, "evaluate only the first N test images (0 = all)")->check(kNonNegative);
+  add_deprecated(*app, "--limit", images, *limit)->check(kNonNegative);
+  app->add_option("--json", *json_out, "write results as JSON to this file (- for stdout, all text then on stderr)");
   app->callback([=] {
-    if (*limit < 0) throw ConfigError("--limit: must be >= 0 (got " + std::to_string(*limit) + ")");
+    if (*limit < 0) throw ConfigError("--images: must be >= 0 (got " + std::to_string(*limit) + ")");
+    check_output_file(*json_out, "--json");
+    if (*json_out == "-") json_to_stdout();
     const quant::QuantOptions qo = args->quant_options();
     const model::Graph g = model::load_onnx(args->model);
-    const data::Dataset test = data::load_split(args->data, "test", args->data_options(*limit));
+    const data::Dataset test = data::load(args->source(), "test", args->data_options(*limit));
     quant::check_input_fits(g, test);
+    quant::check_labels_fit(g, test);
     const auto t0 = std::chrono::steady_clock::now();
     engine::EvalResult r;
     if (*precision == "float") {
       r = engine::evaluate_float(g, test);
     } else {
-      const data::Dataset calib = data::load_split(args->data, "train", args->data_options(qo.calib_images));
+      const data::Dataset calib = data::load(args->source(), "train", args->data_options(qo.calib_images));
       const quant::QGraph q = quant::quantize(g, calib, qo);
       const engine::IntegerEngine e(q);
       r = engine::evaluate(e, test);

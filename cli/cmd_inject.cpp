@@ -36,22 +36,22 @@ void add_inject(CLI::App& root) {
   a->accel.add_to(*app);
   a->memory.add_to(*app);
   app->add_option("--site", a->site, "neuron | acc | weight | input");
-  auto* ber = app->add_option("--ber", a->ber, "bit error rate per exposed register bit per inference");
-  auto* faults = app->add_option("--faults", a->faults, "exact number of transient faults per inference");
+  auto* ber = app->add_option("--ber", a->ber, "bit error rate per exposed register bit per inference")->default_str("");
+  auto* faults = app->add_option("--faults", a->faults, "exact number of transient faults per inference")->check(kNonNegative)->default_str("");
   auto* perm = app->add_option("--permanent", a->permanent, "stuck0 | stuck1: permanent faults in random PEs");
-  app->add_option("--pes", a->pes, "faulty PEs per trial with --permanent");
-  auto* trials = app->add_option("--trials", a->trials, "inferences with faults");
-  auto* margin = app->add_option("--margin", a->margin, "pick --trials by statistical fault injection for this error margin");
-  app->add_option("--confidence", a->confidence, "confidence level for --margin (default 0.95)");
-  app->add_option("--images", a->images, "test images (trial t uses image t mod images)");
-  app->add_option("--seed", a->seed, "random seed");
-  app->add_option("--json", a->json, "result file (written atomically, also during the run)");
+  app->add_option("--pes", a->pes, "faulty PEs per trial with --permanent")->check(kNonNegative)->needs(perm);
+  auto* trials = app->add_option("--trials", a->trials, "faulty inferences (trials)")->check(kNonNegative)->default_str("");
+  auto* margin = app->add_option("--margin", a->margin, "pick --trials by statistical fault injection for this error margin")->default_str("");
+  app->add_option("--confidence", a->confidence, "confidence level for --margin")->needs(margin);
+  app->add_option("--images", a->images, "test images (trial t uses image t mod images)")->check(kNonNegative);
+  app->add_option("--seed", a->seed, "random seed")->check(kNonNegative);
+  app->add_option("--json", a->json, "result file (written atomically, also during the run); - for stdout (final result only, text on stderr)");
   app->add_flag("--resume", a->resume, "continue the campaign saved in --json");
-  ber->excludes(faults)->excludes(perm);
-  faults->excludes(perm);
-  trials->excludes(margin);
+  app->footer("Example: ftdla inject models/lenet5.onnx --site neuron --ber 1e-4 --trials 2000 --images 200 --json inject.json\n");
   app->callback([a, ber, faults, perm, trials, margin] {
     const int64_t max_memory = a->memory.bytes();
+    if (a->json == "-" && a->resume) throw ConfigError("--resume: needs --json FILE holding the campaign (not -)");
+    check_output_file(a->json, "--json");
     fault::CampaignSpec spec;
     spec.site = fault::parse_site(a->site);
     if (ber->count() > 0) {
@@ -75,6 +75,7 @@ void add_inject(CLI::App& root) {
     spec.trials = trials->count() > 0 ? a->trials : 1;
     spec.validate();
     if (margin->count() > 0) (void)leveugle_sample_size(0, a->margin, a->confidence);  // validates early
+    if (a->json == "-") json_to_stdout();
     const auto setup = load_for_injection(a->model, a->accel, a->images, max_memory);
     const fault::Injector& inj = *setup->injector;
     const fault::GoldenSet& golden = *setup->golden;
@@ -86,7 +87,7 @@ void add_inject(CLI::App& root) {
     }
     const fault::Campaign camp(inj, golden, spec);
     fault::CheckpointOptions co;
-    co.path = a->json;
+    co.path = a->json == "-" ? "" : a->json;  // stdout gets the final result only
     co.resume = a->resume;
     co.config = to_json(a->model);
     co.config["accel"] = to_json(a->accel);
@@ -121,12 +122,12 @@ void add_inject(CLI::App& root) {
                 "%.0f injections/s\n",
                 a->model.model.c_str(), a->site.c_str(), static_cast<long long>(r.counts.trials), j["sdc_rate"].get<double>(),
                 j["sdc_ci95"][0].get<double>(), j["sdc_ci95"][1].get<double>(), j["masked_rate"].get<double>(),
-                j["golden_accuracy"].get<double>(), j["faulty_accuracy"].get<double>(), j["faults_per_second"].get<double>());
+                j["golden_accuracy"].get<double>(), j["faulty_accuracy"].get<double>(), j["trials_per_second"].get<double>());
     if (!r.completed) {
       if (dist::is_root())
         std::fprintf(stderr, "ftdla: interrupted after %lld of %lld trials%s\n", static_cast<long long>(r.counts.trials),
                      static_cast<long long>(spec.trials),
-                     a->json.empty() ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
+                     a->json.empty() || a->json == "-" ? "" : ("; saved to " + a->json + ", continue with --resume").c_str());
       throw Interrupted();
     }
   });

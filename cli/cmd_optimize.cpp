@@ -42,39 +42,53 @@ struct DseArgs {
   std::string constraints_path, cost_path, cache = "default";
   dse::Environment environment;  ///< options bind straight to it: its defaults are the CLI's defaults
   int64_t validation_images = -1, validation_trials = 20000;  ///< -1: half the test set, at most 5,000
+  int64_t images = 0;  ///< --images: sets fault_images and eval_images (0 = their defaults)
+  CLI::Option* images_opt = nullptr;
+  CLI::Option* validation_trials_opt = nullptr;
   void add_to(CLI::App& app, bool validation) {
-    model.add_to(app);
-    app.add_option("--ber", environment.ber, "bit error rate of the fault environment")->capture_default_str();
+    model.add_to(app, true, false,
+                 validation ? "optimize takes the bit widths from the design space (--space JSON \"accel\": {\"wbits\", "
+                              "\"abits\", \"accbits\"}, default 8/8/32)"
+                            : "evaluate takes the bit widths from the design (--design JSON \"accel\": {\"wbits\", \"abits\", "
+                              "\"accbits\"}, default 8/8/32)");
+    app.add_option("--ber", environment.ber, "bit error rate of the fault environment");
     app.add_option("--constraints", constraints_path, "JSON: max_accuracy_drop, max_faulty_drop, min_faulty_accuracy, max_latency_overhead");
     app.add_option("--cost-table", cost_path,
                    "price designs with this component cost table (JSON) instead of synthesizing them "
                    "(default: Yosys + OpenSTA on the osu018 cells; FTDLA_LIBERTY selects another Liberty file)");
     app.add_option("--trials", environment.trials, "faulty inferences at an evaluation's first look (then doubled until decided)")
-        ->capture_default_str();
+        ->check(kNonNegative);
     app.add_option("--max-trials", environment.max_trials, "cap on faulty inferences per evaluation; still undecided there = infeasible")
-        ->capture_default_str();
+        ->check(kNonNegative);
     app.add_option("--risk", environment.risk,
-                   "probability of a wrong feasible (or infeasible) call per constraint: decisions use one-sided bounds at this level")
-        ->capture_default_str();
-    app.add_option("--fault-images", environment.fault_images, "test images used for fault injection (capped by the search images)")
-        ->capture_default_str();
-    app.add_option("--eval-images", environment.eval_images, "test images for clean accuracy (capped by the search images)")->capture_default_str();
-    app.add_option("--seed", environment.seed, "random seed")->capture_default_str();
+                   "probability of a wrong feasible (or infeasible) call per constraint: decisions use one-sided bounds at this level");
+    images_opt = app.add_option("--images", images,
+                                "test images for clean accuracy and for fault injection, capped by the search images (0 = "
+                                "defaults: " + std::to_string(environment.eval_images) + " for clean accuracy, " +
+                                    std::to_string(environment.fault_images) + " for fault injection)")
+                     ->check(kNonNegative);
+    // The two counts separately (hidden; --images sets both).
+    add_deprecated(app, "--fault-images", images_opt, environment.fault_images)->check(kNonNegative);
+    add_deprecated(app, "--eval-images", images_opt, environment.eval_images)->check(kNonNegative);
+    app.add_option("--seed", environment.seed, "random seed")->check(kNonNegative);
     app.add_option("--validation-images", validation_images,
                    std::string("last test images held out from the search") +
                        (validation ? " and used to validate its results (0 = no validation)" : " (as in optimize, so that results match)") +
-                       "; default half the test set, at most 5000");
-    app.add_option("--validation-trials", validation_trials,
+                       "; -1 = half the test set, at most 5000");
+    validation_trials_opt = app.add_option("--validation-trials", validation_trials,
                    validation ? "faulty inferences per design in the validation (>= 1)" : "faulty inferences for --held-out (>= 1)")
-        ->capture_default_str();
+        ->check(kNonNegative);
     memory.add_to(app);
     app.add_option("--cache", cache, "evaluation cache file (JSON lines), 'none' to disable; default ~/.cache/ftdla/evaluations.jsonl");
   }
   dse::Environment env() const {
+    model.check_unused();
     environment.test().validate();  // names --risk, --trials, --max-trials
     dse::Environment e = environment;
+    if (images_opt && images_opt->count() > 0 && images > 0) e.fault_images = e.eval_images = images;
     e.max_memory = memory.bytes();
     e.validate();
+    if (cache != "none" && cache != "default") check_output_file(cache, "--cache");
     return e;
   }
   dse::Constraints cons() const {
@@ -110,7 +124,9 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   const cost::ComponentTable table = a.table();
   const auto cost_model = a.cost_model();  // before any long work: a missing tool is reported at once
   l->g = model::load_onnx(a.model.model);
-  const data::Dataset all_test = data::load_split(a.model.data, "test", a.model.data_options());
+  const data::Dataset all_test = data::load(a.model.source(), "test", a.model.data_options());
+  quant::check_input_fits(l->g, all_test);
+  quant::check_labels_fit(l->g, all_test);
   const int64_t n = all_test.count();
   const int64_t v = a.validation_images < 0 ? std::min<int64_t>(5000, n / 2) : a.validation_images;
   if (v < 0 || v >= n)
@@ -120,7 +136,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   l->test = data::subset(all_test, 0, n - v);
   l->validation = data::subset(all_test, n - v, n);
   l->validation_images = v;
-  l->calib = data::load_split(a.model.data, "train", a.model.data_options(qo.calib_images));
+  l->calib = data::load(a.model.source(), "train", a.model.data_options(qo.calib_images));
   std::string cache = a.cache_path();
   if (dist::size() > 1 && !cache.empty()) {
     // The cache decides which designs are run, and a run is a collective under MPI, so every rank must
@@ -204,7 +220,8 @@ void add_evaluate(CLI::App& root) {
   auto json_out = std::make_shared<std::string>();
   a->add_to(*app, false);
   app->add_option("--design", *design_path, "design point JSON (k, protected, lanes, harden_bits, accel, or preset)")->required();
-  app->add_option("--json", *json_out, "write the result JSON here");
+  app->add_option("--json", *json_out, "write the result JSON here (- for stdout, all text then on stderr)");
+  app->footer("Example: ftdla evaluate models/lenet5.onnx --design examples/configs/design_full_tmr.json --ber 2e-3 --json eval.json\n");
   auto held_out = std::make_shared<bool>(false);
   app->add_flag("--held-out", *held_out,
                 "also evaluate it as optimize validates its results: on the held-out images, --validation-trials "
@@ -212,6 +229,9 @@ void add_evaluate(CLI::App& root) {
   app->callback([a, design_path, json_out, held_out] {
     const protect::DesignPoint d = protect::parse_design(read_json(*design_path, "--design"));
     const dse::Environment env = a->env();
+    check_output_file(*json_out, "--json");
+    if (*json_out == "-") json_to_stdout();
+    if (a->validation_trials_opt->count() > 0 && !*held_out) throw ConfigError("--validation-trials: only used with --held-out");
     auto l = load(*a, env);
     const dse::Evaluation e = l->ev->evaluate(d);
     print_eval("design", e);
@@ -248,18 +268,23 @@ void add_optimize(CLI::App& root) {
   };
   auto o = std::make_shared<Opt>();
   a->add_to(*app, true);
-  app->add_option("--budget", o->budget, "fault-injection evaluations of the search (default 30)");
+  app->add_option("--budget", o->budget, "fault-injection evaluations of the search")->check(kNonNegative);
   app->add_option("--space", o->space_path, "design space JSON (k, fraction, lanes, harden_min/max, per_layer_k, accel)");
   app->add_option("--method", o->method, "bo | random | grid");
   app->add_option("--objective", o->objective, "area | energy | area_energy");
-  app->add_option("--json", o->json, "write best, history and baselines as JSON");
+  app->add_option("--json", o->json, "write best, history and baselines as JSON (- for stdout, all text then on stderr)");
   app->add_option("--report", o->report, "also write an HTML report of the result here (as `ftdla report`)");
+  app->footer("Example: ftdla optimize models/lenet5.onnx --ber 2e-3 --budget 30 --objective area --json optimize.json --report optimize.html\n");
   app->callback([a, o] {
     const dse::Method method = dse::parse_method(o->method);
     const dse::Objective obj = dse::parse_objective(o->objective);
     const dse::SpaceSpec spec = o->space_path.empty() ? dse::SpaceSpec{} : dse::parse_space(read_json(o->space_path, "--space"));
     if (o->budget < 1) throw ConfigError("--budget: must be >= 1");
     const dse::Environment env = a->env();
+    check_output_file(o->json, "--json");
+    if (o->json == "-") json_to_stdout();
+    if (a->validation_trials_opt->count() > 0 && a->validation_images == 0)
+      throw ConfigError("--validation-trials: not used with --validation-images 0 (no validation)");
     auto l = load(*a, env);
     std::printf("ftdla optimize: %s, BER %.3g (%s site), objective %s overhead; %lld search images, %lld held out\n"
                 "each evaluation: %lld faulty inferences, doubled until every constraint is decided at risk %.3g (at most %lld)\n",
@@ -275,7 +300,7 @@ void add_optimize(CLI::App& root) {
                 100 * l->ev->constraints().max_latency_overhead);
     std::printf("-- reference designs and single-layer bests --\n");
     const dse::Baselines b = dse::evaluate_baselines(*l->ev, spec, obj, [](const std::string& label, const dse::Evaluation& e) {
-      print_eval(label.c_str(), e);
+      if (!quiet()) print_eval(label.c_str(), e);
     });
     std::printf("-- %s search, budget %zu --\n", o->method.c_str(), o->budget);
     opt::SearchOptions so;
@@ -290,7 +315,7 @@ void add_optimize(CLI::App& root) {
           const opt::Trial* best = so_far.best_trial();
           std::snprintf(tag, sizeof tag, "#%d best %s", ++n, best ? (std::to_string(static_cast<int>(100 * best->outcome.objective * 100) / 100.0).substr(0, 6) + "%").c_str() : "-");
           (void)obj;
-          print_eval(tag, e);
+          if (!quiet()) print_eval(tag, e);
         });
     // Independent validation: the chosen design and every baseline again, on held-out images with a
     // fresh seed and a fixed, larger sample; the table reports these figures.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
@@ -35,11 +36,11 @@ void add_rtl(CLI::App& root) {
     std::string corrector = "fixed";
   };
   auto a = std::make_shared<Args>();
-  app->add_option("--wbits", a->pe.wbits, "weight register bits W, in [2, 16] (default 8)");
-  app->add_option("--abits", a->pe.abits, "activation / output register bits A, in [2, 16] (default 8)");
-  app->add_option("--accbits", a->pe.accbits, "accumulator bits P, in [8, 32] (default 32)");
-  app->add_option("--harden", a->pe.harden_out_bits, "TMR-hardened top bits of the output register H, in [0, A] (default 0)");
-  app->add_option("--harden-acc", a->pe.harden_acc_bits, "TMR-hardened top bits of the accumulator HA, in [0, P] (default 0)");
+  app->add_option("--wbits", a->pe.wbits, "weight register bits W, in [2, 16]");
+  app->add_option("--abits", a->pe.abits, "activation / output register bits A, in [2, 16]");
+  app->add_option("--accbits", a->pe.accbits, "accumulator bits P, in [8, 32]");
+  app->add_option("--harden", a->pe.harden_out_bits, "TMR-hardened top bits of the output register H, in [0, A]");
+  app->add_option("--harden-acc", a->pe.harden_acc_bits, "TMR-hardened top bits of the accumulator HA, in [0, P]");
   app->add_option("--k", a->k,
                   "range constraint: the output register's live width k in [1, A]; --harden then hardens bits k-h..k-1 "
                   "(0 = A, no constraint)")
@@ -48,7 +49,7 @@ void add_rtl(CLI::App& root) {
                   "with --k < A: range corrector none, fixed (k is wiring) or runtime (k from the keep port)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "fixed", "runtime"}));
-  app->add_flag("--signed", a->pe.x_signed, "activations are two's complement (default unsigned)");
+  app->add_flag("--signed", a->pe.x_signed, "activations are two's complement (else unsigned)");
   app->add_option("--design", a->design,
                   "design point JSON: emit its PE (W/A/P, hardened live bits k-h..k-1, range corrector) and, when "
                   "lanes >= 1, its TMR lane (ftdla_tmr_lane); --wbits/--abits/--accbits/--harden then override it");
@@ -59,14 +60,18 @@ void add_rtl(CLI::App& root) {
                 "also synthesize the PE (and TMR lane) to the standard-cell library with Yosys + OpenSTA and print "
                 "cells, area, critical path and energy per cycle (switching activity measured on --model's operands)");
   app->add_option("--json", a->json, "with --synthesize: write the synthesis results as JSON");
-  app->add_option("--module", a->module, "Verilog module name (default ftdla_pe)");
+  app->add_option("--module", a->module, "Verilog module name");
   app->add_flag("--synth-top", a->synth_top, "also emit <module>_synth, a wrapper with the inject ports tied to 0");
   app->add_option("-o,--output", a->out, "output .v file (written atomically); - for stdout")->required();
+  app->footer("Example: ftdla rtl --design d.json --model models/lenet5.onnx --synthesize -o pe.v\n"
+              "         ftdla rtl --wbits 8 --abits 8 --accbits 32 --harden 2 -o pe.v\n");
   auto* wbits = app->get_option("--wbits");
   auto* abits = app->get_option("--abits");
   auto* accbits = app->get_option("--accbits");
   auto* harden = app->get_option("--harden");
   app->callback([a, wbits, abits, accbits, harden] {
+    check_output_file(a->out, "--output");
+    if (!a->json.empty()) check_output_file(a->json, "--json");
     protect::DesignPoint d;
     int lanes = 0;
     cost::OperandActivity activity;

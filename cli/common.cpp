@@ -2,6 +2,8 @@
 #include "common.hpp"
 
 #include <omp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -26,21 +28,129 @@ nlohmann::json read_json(const std::string& path, const std::string& what) {
 
 std::string default_model_path() { return std::string(FTDLA_MODELS_DIR) + "/lenet5.onnx"; }
 
-void ModelArgs::add_to(CLI::App& app, bool with_quant) {
+void ModelArgs::add_to(CLI::App& app, bool with_quant, bool with_bits, std::string bits_from) {
   model = default_model_path();
-  app.add_option("model", model, "ONNX model (default: shipped LeNet-5)");
-  app.add_option("--data", data, "directory with IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz])");
-  app.add_option("--mean", mean, "subtract from pixel/255 (for models trained with normalization outside the graph)");
-  app.add_option("--std", std, "divide (pixel/255 - mean) by this");
+  app.add_option("model", model, "ONNX model (default: the shipped LeNet-5)");
+  app.add_option("--data", data,
+                 "test images: a directory with IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]), or a .npy "
+                 "file [N,C,H,W] or [N,H,W], uint8 (scaled to [0,1]) or float32 (taken as is), with --labels; .npy images "
+                 "also serve as calibration images");
+  app.add_option("--labels", labels, ".npy labels for .npy --data: 1-D [N], int64, int32 or uint8");
+  app.add_option("--mean", mean,
+                 "subtract from each pixel (after uint8 /255): one value, or one per channel (0.49,0.48,0.45); for models "
+                 "trained with normalization outside the graph");
+  app.add_option("--std", std, "divide (pixel - mean) by this: one value, or one per channel");
   if (!with_quant) return;
-  app.add_option("--wbits", wbits, "weight bits W [2, 16]");
-  app.add_option("--abits", abits, "activation bits A [2, 16]");
-  app.add_option("--accbits", accbits, "accumulator bits P [8, 32]");
+  bits_from_ = std::move(bits_from);
+  if (with_bits) {
+    app.add_option("--wbits", wbits, "weight bits W [2, 16]");
+    app.add_option("--abits", abits, "activation bits A [2, 16]");
+    app.add_option("--accbits", accbits, "accumulator bits P [8, 32]");
+  } else {
+    // Accepted by the parser only to say where the bit widths come from (hidden from the help).
+    unused_.push_back(app.add_option("--wbits", wbits)->group(""));
+    unused_.push_back(app.add_option("--abits", abits)->group(""));
+    unused_.push_back(app.add_option("--accbits", accbits)->group(""));
+  }
   app.add_option("--calib", calib, "calibration: minmax | percentile");
-  app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
-  app.add_option("--calib-images", calib_images, "training images used for calibration");
+  percentile_opt_ = app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
+  app.add_option("--calib-images", calib_images, "calibration images: the first N training images (with .npy --data, of those images)")->check(kNonNegative);
   app.add_option("--range", range, "range constraint k < A: clip (keep the A-bit step, clip the range) | rescale (MSE)");
 }
+
+void ModelArgs::check_unused() const {
+  for (const CLI::Option* o : unused_)
+    if (o->count() > 0)
+      throw ConfigError("--" + o->get_lnames().front() + ": not used by this command; " + bits_from_);
+}
+
+std::vector<float> parse_float_list(const std::string& text, const std::string& option) {
+  std::vector<float> v;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    std::string tok = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    tok.erase(0, tok.find_first_not_of(' '));
+    tok.erase(tok.find_last_not_of(' ') + 1);
+    float x = 0;
+    if (tok.empty() || !CLI::detail::lexical_cast(tok, x))
+      throw ConfigError(option + ": expected a number or a comma list of numbers, one per channel (got '" + text + "')");
+    v.push_back(x);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return v;
+}
+
+const CLI::Validator kNonNegative(
+    [](std::string& s) -> std::string {
+      const size_t i = s.find_first_not_of(' ');
+      if (i != std::string::npos && s[i] == '-') return "must be >= 0 (got " + s + ")";
+      return "";
+    },
+    "", "");
+
+namespace {
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void check_writable_dir(const std::string& dir, const std::string& option, const std::string& path) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0)
+    throw ConfigError(option + ": cannot write " + path + ": directory " + dir + " does not exist");
+  if (!S_ISDIR(st.st_mode)) throw ConfigError(option + ": cannot write " + path + ": " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw ConfigError(option + ": cannot write " + path + ": directory " + dir + " is not writable");
+}
+}  // namespace
+
+void check_output_file(const std::string& path, const std::string& option) {
+  if (path.empty() || path == "-") return;
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw ConfigError(option + ": cannot write " + path + ": it is a directory");
+    if (!S_ISREG(st.st_mode)) throw ConfigError(option + ": cannot write " + path + ": not a regular file");
+    if (::access(path.c_str(), W_OK) != 0) throw ConfigError(option + ": cannot write " + path + ": file is not writable");
+  }
+  // Files are written atomically (a temporary in the same directory, renamed): the directory must be writable.
+  check_writable_dir(parent_dir(path), option, path);
+}
+
+void check_output_dir(const std::string& path, const std::string& option) {
+  if (path.empty()) return;
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw ConfigError(option + ": " + path + " exists and is not a directory");
+    check_writable_dir(path, option, path);
+    return;
+  }
+  check_writable_dir(parent_dir(path), option, path);
+}
+
+void warn_deprecated(const std::string& old_name, const std::string& new_name) {
+  if (dist::is_root()) std::fprintf(stderr, "ftdla: warning: %s is deprecated, use %s\n", old_name.c_str(), new_name.c_str());
+}
+
+namespace {
+int g_json_fd = -1;
+bool g_quiet = false;
+}  // namespace
+
+void json_to_stdout() {
+  if (!dist::is_root() || g_json_fd >= 0) return;  // the other ranks' stdout is /dev/null already
+  std::fflush(stdout);
+  std::cout.flush();
+  g_json_fd = ::dup(STDOUT_FILENO);
+  if (g_json_fd < 0) throw Error("--json -: cannot duplicate stdout");
+  ::dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
+bool quiet() { return g_quiet; }
+void set_quiet(bool q) { g_quiet = q; }
 
 quant::QuantOptions ModelArgs::quant_options() const {
   quant::QuantOptions q;
@@ -50,6 +160,8 @@ quant::QuantOptions ModelArgs::quant_options() const {
   if (calib == "minmax") q.calib = quant::CalibMethod::MinMax;
   else if (calib == "percentile") q.calib = quant::CalibMethod::Percentile;
   else throw ConfigError("--calib: unknown method '" + calib + "' (expected minmax or percentile)");
+  if (percentile_opt_ && percentile_opt_->count() > 0 && q.calib != quant::CalibMethod::Percentile)
+    throw ConfigError("--percentile: only used with --calib percentile (got --calib " + calib + ")");
   q.percentile = percentile;
   q.calib_images = calib_images;
   if (range == "clip") q.range = quant::RangeMode::Clip;
@@ -61,8 +173,13 @@ quant::QuantOptions ModelArgs::quant_options() const {
 
 data::DataOptions ModelArgs::data_options(int64_t limit) const {
   data::DataOptions d;
-  d.mean = mean;
-  d.std = std;
+  const std::vector<float> m = parse_float_list(mean, "--mean"), s = parse_float_list(std, "--std");
+  for (const float x : s)
+    if (!(x > 0.0f)) throw ConfigError("--std: every value must be > 0 (got '" + std + "')");
+  if (m.size() == 1) d.mean = m[0];
+  else d.mean_per_channel = m;
+  if (s.size() == 1) d.std = s[0];
+  else d.std_per_channel = s;
   d.limit = limit;
   d.validate();
   return d;
@@ -71,7 +188,16 @@ data::DataOptions ModelArgs::data_options(int64_t limit) const {
 void write_json(const std::string& path, const nlohmann::json& j) {
   if (!dist::is_root()) return;
   if (path == "-") {
-    std::cout << j.dump(2) << "\n";
+    const std::string text = j.dump(2) + "\n";
+    if (g_json_fd < 0) {
+      std::cout << text << std::flush;
+      return;
+    }
+    for (size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(g_json_fd, text.data() + done, text.size() - done);
+      if (n <= 0) throw Error("--json -: cannot write to stdout");
+      done += static_cast<size_t>(n);
+    }
     return;
   }
   write_file_atomic(path, j.dump(2) + "\n");
@@ -157,9 +283,16 @@ void add_memory_info(nlohmann::json& j, int64_t max_memory, bool golden_stored, 
 }
 
 nlohmann::json to_json(const ModelArgs& a) {
-  return {{"model", a.model}, {"data", a.data}, {"mean", a.mean}, {"std", a.std},
-          {"wbits", a.wbits}, {"abits", a.abits}, {"accbits", a.accbits}, {"calib", a.calib},
-          {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range}};
+  // One value stays a number (as before per-channel values existed), several are a list.
+  auto values = [](const std::string& text, const char* option) {
+    const std::vector<float> v = parse_float_list(text, option);
+    return v.size() == 1 ? nlohmann::json(v[0]) : nlohmann::json(v);
+  };
+  nlohmann::json j = {{"model", a.model}, {"data", a.data}, {"mean", values(a.mean, "--mean")}, {"std", values(a.std, "--std")},
+                      {"wbits", a.wbits}, {"abits", a.abits}, {"accbits", a.accbits}, {"calib", a.calib},
+                      {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range}};
+  if (!a.labels.empty()) j["labels"] = a.labels;
+  return j;
 }
 
 }  // namespace ftdla::cli
@@ -174,8 +307,8 @@ nlohmann::json to_json(const ModelArgs& a) {
 namespace ftdla::cli {
 
 void AccelArgs::add_to(CLI::App& app) {
-  app.add_option("--rows", rows, "PE array rows R");
-  app.add_option("--cols", cols, "PE array columns C");
+  app.add_option("--rows", rows, "PE array rows R")->check(kNonNegative);
+  app.add_option("--cols", cols, "PE array columns C")->check(kNonNegative);
   app.add_option("--dataflow", dataflow, "ws (weight-stationary) | os (output-stationary)");
 }
 
@@ -196,9 +329,10 @@ std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const Acc
   const quant::QuantOptions qo = m.quant_options();
   const accel::ArraySpec as = a.spec();
   s->graph = model::load_onnx(m.model);
-  s->test = data::load_split(m.data, "test", m.data_options(images));
+  s->test = data::load(m.source(), "test", m.data_options(images));
   quant::check_input_fits(s->graph, s->test);
-  s->calib = data::load_split(m.data, "train", m.data_options(qo.calib_images));
+  quant::check_labels_fit(s->graph, s->test);
+  s->calib = data::load(m.source(), "train", m.data_options(qo.calib_images));
   s->q = quant::quantize(s->graph, s->calib, qo);
   s->engine = std::make_unique<engine::IntegerEngine>(s->q);
   s->mapping = accel::map_network(s->q, as);
@@ -219,7 +353,7 @@ const std::atomic<bool>& install_stop_handler() {
 }
 
 Progress::Progress(std::string label)
-    : label_(std::move(label)), tty_(dist::is_root() && ::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : label_(std::move(label)), tty_(dist::is_root() && !quiet() && ::isatty(2) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
 
 void Progress::operator()(int64_t done, int64_t total) {
   if (!tty_) return;

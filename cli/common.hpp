@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ftdla/core/error.hpp"
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/model/graph.hpp"
 #include "ftdla/quant/qgraph.hpp"
+#include "output.hpp"
 
 namespace ftdla::cli {
 
@@ -18,19 +20,49 @@ std::string default_model_path();
 struct ModelArgs {
   std::string model;
   std::string data = data::kDefaultDataDir;
-  float mean = 0.0f, std = 1.0f;
+  std::string labels;            ///< labels .npy, with .npy images in --data
+  std::string mean = "0", std = "1";  ///< one value, or a comma list with one value per channel
   int wbits = 8, abits = 8, accbits = 32;
   std::string calib = "minmax";
   double percentile = 99.99;
   int64_t calib_images = 512;
   std::string range = "clip";
-  void add_to(CLI::App& app, bool with_quant = true);
+  /// `with_bits` false: --wbits/--abits/--accbits are rejected with a message saying where the command
+  /// takes its bit widths from (`bits_from`), instead of being accepted and ignored.
+  void add_to(CLI::App& app, bool with_quant = true, bool with_bits = true, std::string bits_from = "");
+  /// Throws ConfigError for an option given that this command does not use (see add_to).
+  void check_unused() const;
   quant::QuantOptions quant_options() const;
+  data::DataSource source() const { return {data, labels}; }
   data::DataOptions data_options(int64_t limit = 0) const;
+
+ private:
+  std::vector<CLI::Option*> unused_;
+  CLI::Option* percentile_opt_ = nullptr;
+  std::string bits_from_;
 };
 
 /// Parse the JSON file `path`; ConfigError "<what> <path>: not valid JSON (...)" otherwise.
 nlohmann::json read_json(const std::string& path, const std::string& what);
+
+/// The numbers of --mean / --std: "0.5" or "0.49,0.48,0.45". Throws ConfigError naming `option`.
+std::vector<float> parse_float_list(const std::string& text, const std::string& option);
+
+/// A CLI11 check that the value does not start with '-': for unsigned and count options, which
+/// CLI11 would otherwise wrap ("--seed -1" = 2^64 - 1). Message: "must be >= 0 (got -3)".
+extern const CLI::Validator kNonNegative;
+
+/// A hidden, deprecated alias `old_name` of the option `new_option`, bound to the same variable: each use
+/// prints a warning on stderr; giving both is an error. Callbacks test `new_option->count() + alias->count()`.
+template <typename T>
+CLI::Option* add_deprecated(CLI::App& app, const std::string& old_name, CLI::Option* new_option, T& variable) {
+  const std::string new_name = new_option->get_name();
+  // Not CLI11's excludes(): it would name the hidden alias in the new option's help.
+  return app.add_option(old_name, variable)->group("")->each([old_name, new_name, new_option](const std::string&) {
+    if (new_option->count() > 0) throw ConfigError(old_name + ": the deprecated name of " + new_name + "; give only one of them");
+    warn_deprecated(old_name, new_name);
+  });
+}
 
 /// Write JSON atomically (pretty-printed) to `path`; "-" prints to stdout. Only rank 0 of an MPI job
 /// writes; on the other ranks this does nothing.

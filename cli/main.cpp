@@ -11,11 +11,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 
@@ -25,10 +29,48 @@ namespace {
 /// Ranks that fail on the same input fail at about the same point of the same computation.
 constexpr double kFailureWaitSeconds = 10.0;
 
+/// Levenshtein distance of two short words.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The message for an unknown command word: the closest command, if any is close, and the list.
+std::string unknown_command(const std::string& word, const CLI::App& app) {
+  std::string best, names;
+  size_t best_d = std::string::npos;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const std::string& name = sub->get_name();
+    names += (names.empty() ? "" : ", ") + name;
+    const size_t d = edit_distance(word, name);
+    if (d < best_d) best_d = d, best = name;
+  }
+  std::string msg = "unknown command '" + word + "'";
+  if (best_d <= std::max<size_t>(2, word.size() / 3)) msg += "; did you mean '" + best + "'?";
+  return msg + " (commands: " + names + ")";
+}
+
 /// Runs the command; returns the exit status and, for a failure, the message to print.
 int run(int argc, char** argv, std::string& message) {
   CLI::App app{"ftdla: cross-layer design of fault-tolerant deep-learning accelerators"};
   app.require_subcommand(1);
+  // Every option's default is shown in its --help; root options (--quiet) are accepted after the command too.
+  app.option_defaults()->always_capture_default();
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("ftdla ") + FTDLA_VERSION);
+  app.add_flag_callback("-q,--quiet", [] { ftdla::cli::set_quiet(true); },
+                        "no progress bars or per-step progress lines (results and errors are still printed)");
+  app.footer("Example: ftdla eval --images 1000 (ftdla COMMAND --help: the options of a command)\n");
   ftdla::cli::add_info(app);
   ftdla::cli::add_eval(app);
   ftdla::cli::add_inject(app);
@@ -37,8 +79,21 @@ int run(int argc, char** argv, std::string& message) {
   ftdla::cli::add_optimize(app);
   ftdla::cli::add_rtl(app);
   ftdla::cli::add_report(app);
+  // The first word that is not an option names the command (the root has only flags).
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) known |= sub->check_name(argv[i]);
+    if (!known) {
+      message = "error: " + unknown_command(argv[i], app);
+      return 2;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

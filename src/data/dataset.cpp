@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "ftdla/core/error.hpp"
@@ -43,7 +48,57 @@ void DataOptions::validate() const {
     os << "data.std: must be > 0 (got " << std << ")";
     throw ConfigError(os.str());
   }
+  for (const float s : std_per_channel)
+    if (!(s > 0.0f)) {
+      std::ostringstream os;
+      os << "data.std: every value must be > 0 (got " << s << ")";
+      throw ConfigError(os.str());
+    }
+  for (const float m : mean_per_channel)
+    if (!std::isfinite(m)) {
+      std::ostringstream os;
+      os << "data.mean: every value must be finite (got " << m << ")";
+      throw ConfigError(os.str());
+    }
   if (limit < 0) throw ConfigError("data.limit: must be >= 0 (got " + std::to_string(limit) + ")");
+}
+
+namespace {
+float per_channel(const std::vector<float>& v, float all, int64_t c, int64_t channels, const char* key) {
+  if (v.empty()) return all;
+  if (v.size() == 1) return v[0];
+  if (static_cast<int64_t>(v.size()) != channels)
+    throw ConfigError(std::string("data.") + key + ": " + std::to_string(v.size()) + " values, but the images have " +
+                      std::to_string(channels) + " channel" + (channels == 1 ? "" : "s") +
+                      " (give one value for all channels, or one per channel)");
+  return v[static_cast<size_t>(c)];
+}
+
+/// x -> (x - mean[c]) / std[c] for every image of `count` with `channels` channels of `plane` values,
+/// where x = convert(source element i).
+template <typename Convert>
+void normalize(std::vector<float>& out, int64_t count, int64_t channels, int64_t plane, const DataOptions& opt,
+               Convert convert) {
+  std::vector<float> mean(static_cast<size_t>(channels)), sd(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    mean[static_cast<size_t>(c)] = opt.channel_mean(c, channels);
+    sd[static_cast<size_t>(c)] = opt.channel_std(c, channels);
+  }
+  out.resize(static_cast<size_t>(count * channels * plane));
+  int64_t i = 0;
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float m = mean[static_cast<size_t>(c)], s = sd[static_cast<size_t>(c)];
+      for (int64_t p = 0; p < plane; ++p, ++i) out[static_cast<size_t>(i)] = (convert(i) - m) / s;
+    }
+}
+}  // namespace
+
+float DataOptions::channel_mean(int64_t c, int64_t channels) const {
+  return per_channel(mean_per_channel, mean, c, channels, "mean");
+}
+float DataOptions::channel_std(int64_t c, int64_t channels) const {
+  return per_channel(std_per_channel, std, c, channels, "std");
 }
 
 IdxArray read_idx(const std::string& path) {
@@ -86,10 +141,8 @@ Dataset load_split(const std::string& dir, const std::string& split, const DataO
   ds.image_shape = {1, images.dims[1], images.dims[2]};
   int64_t count = images.dims[0];
   if (opt.limit > 0) count = std::min(count, opt.limit);
-  const int64_t per = numel(ds.image_shape);
-  ds.pixels.resize(static_cast<size_t>(count * per));
-  for (int64_t i = 0; i < count * per; ++i)
-    ds.pixels[i] = (static_cast<float>(images.bytes[i]) / 255.0f - opt.mean) / opt.std;
+  normalize(ds.pixels, count, 1, images.dims[1] * images.dims[2], opt,
+            [&](int64_t i) { return static_cast<float>(images.bytes[static_cast<size_t>(i)]) / 255.0f; });
   ds.labels.assign(labels.bytes.begin(), labels.bytes.begin() + count);
   return ds;
 }
@@ -105,6 +158,209 @@ Dataset subset(const Dataset& d, int64_t begin, int64_t end) {
   s.pixels.assign(d.pixels.begin() + begin * per, d.pixels.begin() + end * per);
   s.labels.assign(d.labels.begin() + begin, d.labels.begin() + end);
   return s;
+}
+
+// --- .npy ---------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string shape_text(const Shape& s) {
+  std::string t = "(";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + (s.size() == 1 ? ",)" : ")");
+}
+
+/// The value of 'key' in the header dict, as its source text (a quoted string, True/False, or a tuple).
+std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
+  size_t k = header.find("'" + key + "'");
+  if (k == std::string::npos) k = header.find("\"" + key + "\"");
+  if (k == std::string::npos) throw ImportError(path + ": .npy header has no '" + key + "' (header: " + header + ")");
+  size_t i = header.find(':', k + key.size() + 2);
+  if (i == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+  ++i;
+  while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+  if (i >= header.size()) throw ImportError(path + ": malformed .npy header: " + header);
+  size_t end;
+  if (header[i] == '\'' || header[i] == '"') {
+    end = header.find(header[i], i + 1);
+    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+    return header.substr(i + 1, end - i - 1);
+  }
+  if (header[i] == '(') {
+    end = header.find(')', i);
+    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+    return header.substr(i, end - i + 1);
+  }
+  end = i;
+  while (end < header.size() && (std::isalnum(static_cast<unsigned char>(header[end])) || header[end] == '_')) ++end;
+  return header.substr(i, end - i);
+}
+
+Shape parse_shape(const std::string& tuple, const std::string& path) {
+  Shape dims;
+  size_t i = 1;
+  while (i < tuple.size() && tuple[i] != ')') {
+    while (i < tuple.size() && (std::isspace(static_cast<unsigned char>(tuple[i])) || tuple[i] == ',')) ++i;
+    if (i >= tuple.size() || tuple[i] == ')') break;
+    size_t j = i;
+    int64_t v = 0;
+    while (j < tuple.size() && std::isdigit(static_cast<unsigned char>(tuple[j]))) {
+      if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) throw ImportError(path + ": .npy shape too large: " + tuple);
+      v = v * 10 + (tuple[j] - '0');
+      ++j;
+    }
+    if (j == i) throw ImportError(path + ": malformed .npy shape " + tuple);
+    // Python 2 era files may write 64L.
+    if (j < tuple.size() && tuple[j] == 'L') ++j;
+    dims.push_back(v);
+    i = j;
+  }
+  return dims;
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::string& path, int64_t max_rows) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw ImportError(path + ": file not found");
+  if (!S_ISREG(st.st_mode)) throw ImportError(path + ": not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ImportError(path + ": cannot open file");
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  unsigned char pre[12] = {};
+  in.read(reinterpret_cast<char*>(pre), 10);
+  if (in.gcount() < 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0)
+    throw ImportError(path + ": not a .npy file (bad magic; expected a file written by numpy.save)");
+  const int major = pre[6], minor = pre[7];
+  uint64_t header_len, prefix;
+  if (major == 1) {
+    header_len = uint64_t{pre[8]} | (uint64_t{pre[9]} << 8);
+    prefix = 10;
+  } else if (major == 2 || major == 3) {
+    in.read(reinterpret_cast<char*>(pre + 10), 2);
+    if (in.gcount() < 2) throw ImportError(path + ": truncated .npy header");
+    header_len = uint64_t{pre[8]} | (uint64_t{pre[9]} << 8) | (uint64_t{pre[10]} << 16) | (uint64_t{pre[11]} << 24);
+    prefix = 12;
+  } else {
+    throw UnsupportedError(path + ": .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+                           " (supported: 1.0, 2.0, 3.0)");
+  }
+  if (prefix + header_len > file_size) throw ImportError(path + ": truncated .npy header");
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  if (static_cast<uint64_t>(in.gcount()) != header_len) throw ImportError(path + ": truncated .npy header");
+  while (!header.empty() && (header.back() == '\n' || header.back() == ' ' || header.back() == '\0')) header.pop_back();
+
+  const std::string descr = header_value(header, "descr", path);
+  const std::string fortran = header_value(header, "fortran_order", path);
+  const std::string shape = header_value(header, "shape", path);
+  if (fortran == "True")
+    throw UnsupportedError(path + ": fortran_order (column-major) .npy arrays are not supported; save a C-order array "
+                                  "(np.save(f, np.ascontiguousarray(a)))");
+  if (fortran != "False") throw ImportError(path + ": malformed .npy header (fortran_order " + fortran + ")");
+  NpyArray a;
+  size_t item = 0;
+  if (descr == "|u1" || descr == "<u1" || descr == "u1") a.dtype = "uint8", item = 1;
+  else if (descr == "<i4") a.dtype = "int32", item = 4;
+  else if (descr == "<i8") a.dtype = "int64", item = 8;
+  else if (descr == "<f4") a.dtype = "float32", item = 4;
+  else if (!descr.empty() && descr[0] == '>')
+    throw UnsupportedError(path + ": big-endian dtype '" + descr + "' (supported: little-endian uint8, int32, int64, float32; "
+                           "convert with a.astype(a.dtype.newbyteorder('<')))");
+  else
+    throw UnsupportedError(path + ": dtype '" + descr + "' (supported: uint8, int32, int64, float32)");
+  if (shape.empty() || shape.front() != '(') throw ImportError(path + ": malformed .npy shape " + shape);
+  a.dims = parse_shape(shape, path);
+
+  // Declared size against the file size, before allocating anything.
+  unsigned __int128 declared = item;
+  for (const int64_t d : a.dims) {
+    declared *= static_cast<uint64_t>(d);
+    if (declared > file_size) break;
+  }
+  const uint64_t payload = file_size - prefix - header_len;
+  if (declared != payload) {
+    std::ostringstream os;
+    os << path << ": .npy header declares shape " << shape_text(a.dims) << " of " << a.dtype << " ("
+       << (declared > file_size ? std::string("more than the file holds") : std::to_string(static_cast<uint64_t>(declared)) + " bytes")
+       << "), but the file has " << payload << " bytes of data";
+    throw ImportError(os.str());
+  }
+  const int64_t total_rows = a.dims.empty() ? 1 : a.dims[0];
+  a.rows = max_rows > 0 ? std::min(max_rows, total_rows) : total_rows;
+  const uint64_t row_bytes = total_rows > 0 ? payload / static_cast<uint64_t>(total_rows) : 0;
+  a.bytes.resize(static_cast<size_t>(row_bytes * static_cast<uint64_t>(a.rows)));
+  in.read(reinterpret_cast<char*>(a.bytes.data()), static_cast<std::streamsize>(a.bytes.size()));
+  if (static_cast<size_t>(in.gcount()) != a.bytes.size()) throw ImportError(path + ": read error");
+  return a;
+}
+
+Dataset load_npy(const std::string& images_path, const std::string& labels_path, const DataOptions& opt) {
+  opt.validate();
+  const NpyArray labels = read_npy(labels_path, opt.limit);
+  if (labels.dtype == "float32")
+    throw UnsupportedError(labels_path + ": labels dtype float32 (supported: int64, int32, uint8)");
+  if (labels.dims.size() != 1)
+    throw ValidationError(labels_path + ": labels must be 1-D [N], got shape " + shape_text(labels.dims));
+  const NpyArray images = read_npy(images_path, opt.limit);
+  if (images.dtype != "uint8" && images.dtype != "float32")
+    throw UnsupportedError(images_path + ": images dtype " + images.dtype + " (supported: uint8, float32)");
+  if (images.dims.size() != 3 && images.dims.size() != 4)
+    throw ValidationError(images_path + ": images must be [N,C,H,W] or [N,H,W], got shape " + shape_text(images.dims));
+  if (images.dims[0] != labels.dims[0])
+    throw ValidationError(images_path + " has " + std::to_string(images.dims[0]) + " images but " + labels_path + " has " +
+                          std::to_string(labels.dims[0]) + " labels");
+  if (images.dims[0] == 0) throw ValidationError(images_path + ": no images (N = 0)");
+  Dataset ds;
+  ds.source = images_path;
+  ds.image_shape = images.dims.size() == 4 ? Shape{images.dims[1], images.dims[2], images.dims[3]}
+                                          : Shape{1, images.dims[1], images.dims[2]};
+  for (const int64_t d : ds.image_shape)
+    if (d < 1) throw ValidationError(images_path + ": empty images, shape " + shape_text(images.dims));
+  const int64_t count = images.rows;
+  const int64_t channels = ds.image_shape[0], plane = ds.image_shape[1] * ds.image_shape[2];
+  if (images.dtype == "uint8") {
+    normalize(ds.pixels, count, channels, plane, opt,
+              [&](int64_t i) { return static_cast<float>(images.bytes[static_cast<size_t>(i)]) / 255.0f; });
+  } else {
+    normalize(ds.pixels, count, channels, plane, opt, [&](int64_t i) {
+      float v;
+      std::memcpy(&v, images.bytes.data() + 4 * i, 4);
+      if (!std::isfinite(v))
+        throw ValidationError(images_path + ": image " + std::to_string(i / (channels * plane)) + " has a non-finite value");
+      return v;
+    });
+  }
+  ds.labels.resize(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t v;
+    if (labels.dtype == "uint8") {
+      v = labels.bytes[static_cast<size_t>(i)];
+    } else if (labels.dtype == "int32") {
+      int32_t x;
+      std::memcpy(&x, labels.bytes.data() + 4 * i, 4);
+      v = x;
+    } else {
+      std::memcpy(&v, labels.bytes.data() + 8 * i, 8);
+    }
+    if (v < 0 || v > std::numeric_limits<int>::max())
+      throw ValidationError(labels_path + ": label " + std::to_string(i) + " is " + std::to_string(v) + " (labels must be class indices >= 0)");
+    ds.labels[static_cast<size_t>(i)] = static_cast<int>(v);
+  }
+  return ds;
+}
+
+bool DataSource::is_npy() const {
+  return !labels.empty() || (data.size() >= 4 && data.compare(data.size() - 4, 4, ".npy") == 0);
+}
+
+Dataset load(const DataSource& src, const std::string& split, const DataOptions& opt) {
+  if (split != "train" && split != "test") throw ConfigError("data.split: must be 'train' or 'test' (got '" + split + "')");
+  if (!src.is_npy()) return load_split(src.data, split, opt);
+  if (is_dir(src.data))
+    throw ConfigError("--labels: only with .npy images (--data " + src.data + " is a directory, read as IDX files with their labels)");
+  if (src.labels.empty()) throw ConfigError("--data " + src.data + ": .npy images need --labels LABELS.npy");
+  return load_npy(src.data, src.labels, opt);
 }
 
 }  // namespace ftdla::data

@@ -52,7 +52,7 @@ nlohmann::json summarize(const CampaignCounts& c, double seconds) {
           {"faulty_accuracy", fa.rate},
           {"faulty_accuracy_ci95", {fa.lo, fa.hi}},
           {"seconds", seconds},
-          {"faults_per_second", seconds > 0 ? static_cast<double>(c.trials) / seconds : 0.0}};
+          {"trials_per_second", seconds > 0 ? static_cast<double>(c.trials) / seconds : 0.0}};
 }
 
 CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOptions& opt) {

@@ -152,6 +152,15 @@ void check_input_fits(const Graph& g, const data::Dataset& ds) {
                           " per image, but the dataset's images are " + to_string(ds.image_shape));
 }
 
+void check_labels_fit(const Graph& g, const data::Dataset& ds) {
+  const int64_t classes = numel(g.values[g.output].shape);
+  for (int64_t i = 0; i < ds.count(); ++i)
+    if (ds.labels[static_cast<size_t>(i)] < 0 || ds.labels[static_cast<size_t>(i)] >= classes)
+      throw ValidationError(ds.source + ": label " + std::to_string(ds.labels[static_cast<size_t>(i)]) + " of image " +
+                            std::to_string(i) + " is not a class of the model, whose output '" + g.values[g.output].name +
+                            "' has " + std::to_string(classes) + " values");
+}
+
 FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t images) {
   check_input_fits(g, calib);
   images = std::min<int64_t>(images, calib.count());

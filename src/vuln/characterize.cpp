@@ -16,7 +16,7 @@ using fault::Site;
 using fault::TransientFault;
 
 void CharacterizeOptions::validate() const {
-  if (samples < 0) throw ConfigError("--samples: must be >= 0 (got " + std::to_string(samples) + ")");
+  if (samples < 0) throw ConfigError("--trials: must be >= 0 (got " + std::to_string(samples) + ")");
   if (samples == 0) {
     (void)leveugle_sample_size(0, margin, confidence);  // throws ConfigError for a bad margin / confidence
   }

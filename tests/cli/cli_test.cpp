@@ -28,7 +28,7 @@ namespace {
 std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
 
 // Fast settings for commands that quantize the model: few calibration and test images.
-const std::vector<std::string> kFast = {"--calib-images", "64", "--limit", "20"};
+const std::vector<std::string> kFast = {"--calib-images", "64", "--images", "20"};
 
 using test::kBinary;
 using test::read_file;
@@ -150,7 +150,7 @@ TEST(CliQuantErrors, BitWidthsOutOfRange) {
     for (const char* cmd : {"eval", "inject"}) {
       std::vector<std::string> args = {cmd, c.option, c.value, "--calib-images", "64"};
       if (std::string(cmd) == "inject") args = args + std::vector<std::string>{"--faults", "1", "--trials", "1", "--images", "2"};
-      else args = args + std::vector<std::string>{"--limit", "20"};
+      else args = args + std::vector<std::string>{"--images", "20"};
       const Result r = ftdla(args);
       expect_one_line_error(r, {c.key, c.value});
       EXPECT_EQ(r.status, 2) << r.command;
@@ -232,7 +232,7 @@ TEST(CliMaxMemory, NonsenseValuesAreRejectedByEveryCommandThatBuildsAGoldenSet) 
   const std::string design = std::string(FTDLA_SOURCE_DIR) + "/examples/configs/design_full_tmr.json";
   const std::vector<std::vector<std::string>> commands = {
       std::vector<std::string>{"inject", "--faults", "1", "--trials", "10"} + kInjectFast,
-      {"characterize", "--samples", "10", "--images", "10", "--calib-images", "64"},
+      {"characterize", "--trials", "10", "--images", "10", "--calib-images", "64"},
       {"evaluate", "--design", design, "--cache", "none", "--calib-images", "64"},
       {"optimize", "--budget", "1", "--cache", "none", "--calib-images", "64"}};
   for (const auto& cmd : commands) {
@@ -283,7 +283,7 @@ TEST(CliMaxMemory, GoldenRunsRecomputedUnderATinyBoundGiveTheSameCounts) {
 TEST(CliEval, JsonHasTheDocumentedKeys) {
   const TempDir d("ftdla-cli");
   const std::string out = d.file("out.json");
-  const Result r = ftdla({"eval", "--limit", "200", "--calib-images", "64", "--json", out});
+  const Result r = ftdla({"eval", "--images", "200", "--calib-images", "64", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(read_file(out));
   for (const char* key : {"model", "precision", "images", "accuracy", "wbits", "abits", "accbits", "peak_rss_mb"})
@@ -303,7 +303,7 @@ TEST(CliEval, JsonHasTheDocumentedKeys) {
 TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {
   const TempDir d("ftdla-cli");
   const std::string out = d.file("out.json");
-  const Result r = ftdla({"eval", "--limit", "50", "--precision", "float", "--wbits", "6", "--abits", "7", "--accbits", "24",
+  const Result r = ftdla({"eval", "--images", "50", "--precision", "float", "--wbits", "6", "--abits", "7", "--accbits", "24",
                           "--calib-images", "64", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(read_file(out));
@@ -338,7 +338,7 @@ TEST(CliOptimize, ValidatesTheChosenDesignAndEveryBaselineOnHeldOutImages) {
   const std::string out = d.file("opt.json"), space = d.file("space.json");
   write_file_atomic(space, R"({"k": [7, 8], "fraction": [0.0], "lanes": [8], "harden_max": 2})");
   const Result r = ftdla({"optimize", "--budget", "2", "--cache", "none", "--calib-images", "64", "--space", space,
-                          "--trials", "100", "--max-trials", "400", "--fault-images", "200", "--eval-images", "500",
+                          "--trials", "100", "--max-trials", "400", "--images", "500",
                           "--validation-images", "1000", "--validation-trials", "300", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(read_file(out));

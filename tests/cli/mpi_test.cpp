@@ -100,7 +100,7 @@ class CliMpi : public ::testing::Test {
 };
 
 TEST_F(CliMpi, CharacterizeInTwoRanksMatchesOneProcess) {
-  const auto [one, two] = one_and_two({"characterize", "--samples", "24", "--images", "20", "--calib-images", "64",
+  const auto [one, two] = one_and_two({"characterize", "--trials", "24", "--images", "20", "--calib-images", "64",
                                        "--neurons", "2", "--seed", "7"},
                                       "characterize");
   EXPECT_EQ(one["completed"], true);
@@ -119,9 +119,9 @@ TEST_F(CliMpi, InjectInTwoRanksMatchesOneProcess) {
 }
 
 TEST_F(CliMpi, AnErrorEveryRankSeesIsPrintedOnce) {
-  const Result r = run(2, {"characterize", "--samples", "0"});
+  const Result r = run(2, {"characterize", "--trials", "0"});
   EXPECT_EQ(r.status, 2) << r.command << "\n" << r.err;
-  EXPECT_EQ(r.err, "ftdla: error: --samples: must be >= 1 (got 0)\n") << r.command;
+  EXPECT_EQ(r.err, "ftdla: error: --trials: must be >= 1 (got 0)\n") << r.command;
 }
 
 }  // namespace

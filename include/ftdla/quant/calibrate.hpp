@@ -29,5 +29,8 @@ QGraph quantize(const model::Graph& g, const data::Dataset& calib, const QuantOp
 
 /// Check that a dataset's images fit the model's input shape; throws ValidationError naming both shapes.
 void check_input_fits(const model::Graph& g, const data::Dataset& ds);
+/// Check that every label of a test set is one of the model's outputs (a class index below the number
+/// of logits); throws ValidationError naming the first label that is not.
+void check_labels_fit(const model::Graph& g, const data::Dataset& ds);
 
 }  // namespace ftdla::quant

@@ -6,7 +6,7 @@
 //   NVF(l, n)  = P(SDC | flip of a uniform bit of neuron n), for a sample of neurons per layer
 //   VF(l)      = mean over bits of BVF(l, b) (every bit stratum has the same population and sample size)
 //   overall    = population-weighted mean of the layer strata (population = neurons x bits)
-// Every estimate carries a 95% Wilson interval. Strata sample sizes come from --samples or from the
+// Every estimate carries a 95% Wilson interval. Strata sample sizes come from --trials or from the
 // Leveugle et al. formula for a target margin in its infinite-population form (faults are drawn with
 // replacement, so the finite-population correction does not apply).
 #pragma once
