@@ -8,6 +8,7 @@
 
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/quant/calibrate.hpp"
 
 namespace ftdla::fault {
 
@@ -45,6 +46,7 @@ GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, in
     : e_(e), ds_(ds) {
   const int64_t n = std::min(images, ds.count());
   if (n < 1) throw ValidationError("golden set: the dataset has no images");
+  quant::check_labels(e.qgraph().graph, ds);
   if (max_memory_bytes < 1) throw ConfigError("--max-memory: must be > 0");
   top1.resize(static_cast<size_t>(n));
   labels.assign(ds.labels.begin(), ds.labels.begin() + n);

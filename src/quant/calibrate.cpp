@@ -171,6 +171,18 @@ void check_input_fits(const Graph& g, const data::Dataset& ds) {
   if (g.values[g.input].shape != ds.image_shape)
     throw ValidationError("model input '" + g.values[g.input].name + "' has shape " + to_string(g.values[g.input].shape) +
                           " per image, but the dataset's images are " + to_string(ds.image_shape));
+  // No images would make every accuracy 0/0, reported as 0 (and a design "feasible" on nothing).
+  if (ds.count() == 0) throw ValidationError(ds.source + ": the dataset has no images");
+}
+
+void check_labels(const Graph& g, const data::Dataset& ds) {
+  // A label outside the model's classes can never be predicted: the data does not belong to this model.
+  const int64_t classes = numel(g.values[g.output].shape);
+  for (int64_t i = 0; i < ds.count(); ++i)
+    if (ds.labels[i] < 0 || ds.labels[i] >= classes)
+      throw ValidationError(ds.source + ": label " + std::to_string(ds.labels[i]) + " of image " + std::to_string(i) +
+                            " is outside the model's " + std::to_string(classes) + " classes [0, " +
+                            std::to_string(classes - 1) + "]");
 }
 
 FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t images) {

@@ -137,6 +137,41 @@ TEST(CliDataErrors, WellFormedPlainIdxSetEvaluates) {
   EXPECT_NE(r.out.find("5 images"), std::string::npos) << r.out;
 }
 
+/// Like write_idx_split, with label i equal to `label(i)`.
+template <typename Label>
+void write_idx_split_labels(const std::string& dir, const std::string& prefix, uint32_t images, Label label) {
+  write_idx_split(dir, prefix, images, images);
+  std::string lab;
+  put_be32(lab, 0x00000801);
+  put_be32(lab, images);
+  for (uint32_t i = 0; i < images; ++i) lab += static_cast<char>(label(i));
+  std::ofstream(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary) << lab;
+}
+
+TEST(CliDataErrors, LabelOutsideTheModelsClassesNamesTheImage) {
+  // LeNet-5 has 10 classes: label 10 (first at image 7) and 200 can never be predicted.
+  const TempDir d("ftdla-cli");
+  write_idx_split_labels(d.path(), "t10k", 12, [](uint32_t i) { return i == 7 || i == 9 ? (i == 7 ? 10 : 200) : i % 10; });
+  write_idx_split(d.path(), "train", 5, 5);
+  for (const char* precision : {"int", "float"}) {
+    const Result r = ftdla({"eval", "--data", d.path(), "--precision", precision, "--calib-images", "5"});
+    expect_one_line_error(r, {"label 10 of image 7", "10 classes"});
+  }
+  const Result inj = ftdla({"inject", "--data", d.path(), "--faults", "1", "--trials", "5", "--calib-images", "5"});
+  expect_one_line_error(inj, {"label 10 of image 7"});
+}
+
+TEST(CliDataErrors, EmptyTestSetIsAnError) {
+  // Accuracy over no images used to print 0.0000 (and optimize called designs feasible on nothing).
+  const TempDir d("ftdla-cli");
+  write_idx_split(d.path(), "t10k", 0, 0);
+  write_idx_split(d.path(), "train", 5, 5);
+  const Result r = ftdla({"eval", "--data", d.path(), "--calib-images", "5"});
+  expect_one_line_error(r, {d.path(), "no images"});
+  const Result opt = ftdla({"optimize", "--data", d.path(), "--calib-images", "5", "--budget", "1", "--cache", "none"});
+  expect_one_line_error(opt, {"no images"});
+}
+
 // --- Quantization options -------------------------------------------------------------------------------
 
 TEST(CliQuantErrors, BitWidthsOutOfRange) {
