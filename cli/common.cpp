@@ -12,6 +12,7 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/core/resources.hpp"
 
 namespace ftdla::cli {
@@ -153,6 +154,8 @@ nlohmann::json to_json(const ModelArgs& a) {
           {"wbits", a.wbits}, {"abits", a.abits}, {"accbits", a.accbits}, {"calib", a.calib},
           {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range}};
 }
+
+std::string model_fingerprint(const ModelArgs& a) { return hex64(fnv1a64(read_file(a.model))); }
 
 }  // namespace ftdla::cli
 

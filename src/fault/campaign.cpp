@@ -182,6 +182,8 @@ FaultSet Campaign::faults_of(int64_t t) const {
 
 CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>* stop,
                              const std::function<void(int64_t, int64_t)>& progress, ImageTally* per_image) const {
+  if (begin < 0 || end < begin)
+    throw ValidationError("campaign: trial range [" + std::to_string(begin) + ", " + std::to_string(end) + ") is invalid");
   CampaignCounts total;
   const int64_t images = spec_.images;
   std::vector<int64_t> image_correct;  // this chunk's faulty-correct count per image (image ids distinct per r)

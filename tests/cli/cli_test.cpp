@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
 #include "run_ftdla.hpp"
@@ -259,6 +260,83 @@ TEST(CliInjectErrors, ResumeWithoutSavedFile) {
   const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--json", d.file("none.json"), "--resume"} +
                          kInjectFast);
   expect_one_line_error(r, {"none.json"});
+}
+
+/// `j` with the checksum a resumable result file carries (FNV-1a 64 of the compact dump without it):
+/// what someone editing a file by hand could recompute.
+nlohmann::json rechecksum(nlohmann::json j) {
+  j.erase("checksum");
+  j["checksum"] = "fnv1a64:" + hex64(fnv1a64(j.dump()));
+  return j;
+}
+
+TEST(CliInjectErrors, CorruptResumeFilesAreOneLineErrors) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("campaign.json");
+  const std::vector<std::string> base = std::vector<std::string>{"inject", "--faults", "1", "--trials", "40", "--json", out} + kInjectFast;
+  ASSERT_EQ(ftdla(base).status, 0);
+  const nlohmann::json good = nlohmann::json::parse(read_file(out));
+  ASSERT_TRUE(good.contains("checksum"));
+  const std::vector<std::string> resume = base + std::vector<std::string>{"--resume"};
+  ASSERT_EQ(ftdla(resume).status, 0) << "the intact file resumes: the errors below come from the edits";
+  auto counts = [&](const char* key, int64_t v) {
+    nlohmann::json j = good;
+    j["counts"][key] = v;
+    return rechecksum(j);
+  };
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {counts("trials", -1000), "trials = -1000 is negative"},  // used to segfault in Injector::run
+      {counts("sdc", 41), "exceeds trials"},                     // used to fail an assertion (exit 3)
+      {counts("sdc", -5), "sdc = -5 is negative"},               // used to finish with wrong totals
+  };
+  for (const auto& [j, names] : cases) {
+    write_file_atomic(out, j.dump(2));
+    const Result r = ftdla(resume);
+    expect_one_line_error(r, {out, names});
+    EXPECT_EQ(r.status, 1) << r.command;
+  }
+  nlohmann::json edited = good;
+  edited["counts"]["sdc"] = 0;  // a hand edit without a new checksum
+  write_file_atomic(out, edited.dump(2));
+  expect_one_line_error(ftdla(resume), {out, "checksum mismatch"});
+  const std::string text = good.dump(2);
+  write_file_atomic(out, text.substr(0, text.size() - 40));
+  expect_one_line_error(ftdla(resume), {out, "not a ftdla result file"});
+}
+
+TEST(CliInjectErrors, ResumeWithAnotherModelAtTheSamePathIsRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string model = d.file("model.onnx"), out = d.file("campaign.json");
+  const std::string lenet = read_file(std::string(FTDLA_SOURCE_DIR) + "/models/lenet5.onnx");
+  write_file_atomic(model, lenet);
+  const std::vector<std::string> base = std::vector<std::string>{"inject", model, "--faults", "1", "--trials", "20", "--json", out} + kInjectFast;
+  ASSERT_EQ(ftdla(base).status, 0);
+  EXPECT_EQ(ftdla(base + std::vector<std::string>{"--resume"}).status, 0) << "same bytes: resumable";
+  // Same path, different weights: the middle of the file is fc1's float data; flipping bit 0 of one byte
+  // changes one weight slightly (still a valid model of the same shape).
+  std::string changed = lenet;
+  changed[changed.size() / 2] ^= 0x01;
+  write_file_atomic(model, changed);
+  const std::string saved = read_file(out);
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "different configuration", "model_fnv1a64"});
+  EXPECT_EQ(read_file(out), saved);
+}
+
+TEST(CliCharacterizeErrors, ResumeCountsOutsideTheirStratumAreRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("vuln.json");
+  const std::vector<std::string> base = {"characterize", "--samples", "10", "--neurons", "2", "--images", "10",
+                                         "--calib-images", "64", "--json", out};
+  ASSERT_EQ(ftdla(base).status, 0);
+  nlohmann::json j = nlohmann::json::parse(read_file(out));
+  ASSERT_TRUE(j.contains("checksum"));
+  EXPECT_EQ(ftdla(base + std::vector<std::string>{"--resume"}).status, 0) << "intact file: resumable";
+  j["strata_sdc"][0] = 11;  // more SDCs than the stratum's 10 injections
+  write_file_atomic(out, rechecksum(j).dump(2));
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "strata_sdc[0] = 11"});
+  j["strata_sdc"][0] = 0;
+  write_file_atomic(out, j.dump(2));  // edited, old checksum
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "checksum mismatch"});
 }
 
 // --- --max-memory ---------------------------------------------------------------------------------------------
