@@ -296,7 +296,7 @@ TEST(CliInjectErrors, CorruptResumeFilesAreOneLineErrors) {
     EXPECT_EQ(r.status, 1) << r.command;
   }
   nlohmann::json edited = good;
-  edited["counts"]["sdc"] = 0;  // a hand edit without a new checksum
+  edited["counts"]["faults"] = good["counts"]["faults"].get<int64_t>() + 1;  // a plausible hand edit, old checksum
   write_file_atomic(out, edited.dump(2));
   expect_one_line_error(ftdla(resume), {out, "checksum mismatch"});
   const std::string text = good.dump(2);
@@ -330,12 +330,13 @@ TEST(CliCharacterizeErrors, ResumeCountsOutsideTheirStratumAreRejected) {
   ASSERT_EQ(ftdla(base).status, 0);
   nlohmann::json j = nlohmann::json::parse(read_file(out));
   ASSERT_TRUE(j.contains("checksum"));
+  const int64_t sdc0 = j["strata_sdc"][0].get<int64_t>();
   EXPECT_EQ(ftdla(base + std::vector<std::string>{"--resume"}).status, 0) << "intact file: resumable";
   j["strata_sdc"][0] = 11;  // more SDCs than the stratum's 10 injections
   write_file_atomic(out, rechecksum(j).dump(2));
   expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "strata_sdc[0] = 11"});
-  j["strata_sdc"][0] = 0;
-  write_file_atomic(out, j.dump(2));  // edited, old checksum
+  j["strata_sdc"][0] = sdc0 == 0 ? 1 : sdc0 - 1;  // a plausible hand edit, old checksum
+  write_file_atomic(out, j.dump(2));
   expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "checksum mismatch"});
 }
 
