@@ -14,6 +14,7 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
@@ -24,11 +25,7 @@ namespace ftdla::cli {
 namespace {
 
 nlohmann::json read_json(const std::string& path, const std::string& what) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(what + " " + path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
+  return parse_json<ConfigError>(read_file(path), what + " " + path);
 }
 
 std::string default_cache_path() {

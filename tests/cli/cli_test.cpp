@@ -447,6 +447,37 @@ TEST(CliOptimize, NonsenseDecisionOptionsAreRejected) {
     EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
 }
 
+TEST(CliOptimize, SpaceIntegersThatWouldWrapOrTruncateAreRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string space = d.file("space.json");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"k": [4294967302]})", "space.k[0]"},  // used to run as k = 6
+      {R"({"k": [4.7]})", "space.k[0]: must be an integer"},  // used to run as k = 4
+      {R"({"lanes": [1, 2.5]})", "space.lanes[1]: must be an integer"},
+      {R"({"harden_max": 1e10})", "space.harden_max"},
+      {R"({"accel": {"rows": 4294967328}})", "space.accel.rows"}};
+  for (const auto& [text, name] : cases) {
+    write_file_atomic(space, text);
+    const Result r = ftdla({"optimize", "--space", space, "--budget", "1", "--cache", "none"});
+    expect_one_line_error(r, {name});
+    EXPECT_EQ(r.status, 2) << text;
+  }
+}
+
+TEST(CliOptimize, HostileJsonGivesAShortOneLineError) {
+  const TempDir d("ftdla-cli");
+  const std::string space = d.file("space.json");
+  write_file_atomic(space, std::string(5000000, '['));  // used to exhaust memory at 50M levels
+  expect_one_line_error(ftdla({"optimize", "--space", space, "--budget", "1"}), {space, "nested deeper than 64"});
+  const std::string huge(10 << 20, 'k');
+  for (const std::string& text : {"{\"" + huge + "\": 1}", "{\"k\": [\"" + huge + "\"]}", "{\"k\": [1, " + huge + "]}"}) {
+    write_file_atomic(space, text);
+    const Result r = ftdla({"optimize", "--space", space, "--budget", "1"});
+    expect_one_line_error(r, {"space"});
+    EXPECT_LT(r.err.size(), 400u) << "error echoes the huge value: " << r.err.substr(0, 400);
+  }
+}
+
 TEST(CliOptimize, ValidatesTheChosenDesignAndEveryBaselineOnHeldOutImages) {
   const TempDir d("ftdla-cli");
   const std::string out = d.file("opt.json"), space = d.file("space.json");
