@@ -13,6 +13,7 @@
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/core/resources.hpp"
+#include "ftdla/fault/checkpoint.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/quant/calibrate.hpp"
 #include "ftdla/report/report.hpp"
@@ -110,6 +111,7 @@ void add_characterize(CLI::App& root) {
     const auto strata = vuln::plan_strata(inj, a->opt);
 
     nlohmann::json config = to_json(a->model);
+    config["model_fnv1a64"] = model_fingerprint(a->model);
     config["accel"] = to_json(a->accel);
     config["site"] = a->site;
     config["samples"] = a->opt.samples;
@@ -121,16 +123,24 @@ void add_characterize(CLI::App& root) {
     std::vector<int64_t> sdc;
     double prior = 0.0;
     if (a->resume) {
-      nlohmann::json saved;
-      try {
-        saved = nlohmann::json::parse(dist::read_file_from_root(a->json));
-      } catch (const nlohmann::json::exception& ex) {
-        throw ImportError(a->json + ": cannot resume, not a ftdla result file");
-      }
+      const nlohmann::json saved = fault::read_checksummed(a->json);
       if (saved.value("config", nlohmann::json()) != config)
         throw ConfigError(a->json + ": resume file was made with a different configuration; not overwriting it");
-      sdc = saved.at("strata_sdc").get<std::vector<int64_t>>();
-      prior = saved.value("compute_seconds", 0.0);
+      try {
+        sdc = saved.at("strata_sdc").get<std::vector<int64_t>>();
+        prior = saved.value("compute_seconds", 0.0);
+      } catch (const nlohmann::json::exception& ex) {
+        throw ImportError(a->json + ": cannot resume, malformed strata_sdc or compute_seconds");
+      }
+      // A checksum can be recomputed after an edit: each saved count must fit its stratum.
+      if (sdc.size() > strata.size())
+        throw ImportError(a->json + ": cannot resume, " + std::to_string(sdc.size()) + " saved strata but the plan has " +
+                          std::to_string(strata.size()));
+      for (size_t i = 0; i < sdc.size(); ++i)
+        if (sdc[i] < 0 || sdc[i] > strata[i].samples)
+          throw ImportError(a->json + ": cannot resume, strata_sdc[" + std::to_string(i) + "] = " + std::to_string(sdc[i]) +
+                            " is outside [0, " + std::to_string(strata[i].samples) + "]");
+      if (!(prior >= 0.0)) throw ImportError(a->json + ": cannot resume, compute_seconds is negative");
     }
     const std::atomic<bool>& stop = install_stop_handler();
     Progress bar("characterize");
@@ -153,6 +163,7 @@ void add_characterize(CLI::App& root) {
       add_run_info(j, last_save ? job_peak_rss_mb() : peak_rss_mb());
       add_memory_info(j, max_memory, golden.stored(), golden.bytes());
       if (report) j.update(*report);
+      j = fault::with_checksum(std::move(j));
       // stdout gets the final result only.
       if (!a->json.empty() && (a->json != "-" || done)) write_json(a->json, j);
       return j;

@@ -83,7 +83,7 @@ void add_eval(CLI::App& root) {
     const model::Graph g = model::load_onnx(args->model);
     const data::Dataset test = data::load(args->source(), "test", args->data_options(*limit));
     quant::check_input_fits(g, test);
-    quant::check_labels_fit(g, test);
+    quant::check_labels(g, test);
     const auto t0 = std::chrono::steady_clock::now();
     engine::EvalResult r;
     if (*precision == "float") {

@@ -90,6 +90,7 @@ void add_inject(CLI::App& root) {
     co.path = a->json == "-" ? "" : a->json;  // stdout gets the final result only
     co.resume = a->resume;
     co.config = to_json(a->model);
+    co.config["model_fnv1a64"] = model_fingerprint(a->model);
     co.config["accel"] = to_json(a->accel);
     co.config["site"] = a->site;
     co.config["fault_model"] = spec.mode == fault::FaultMode::Ber ? "ber" : spec.mode == fault::FaultMode::Count ? "count" : "permanent";
@@ -117,7 +118,7 @@ void add_inject(CLI::App& root) {
     auto& j = r.json;
     add_run_info(j, job_peak_rss_mb());
     add_memory_info(j, max_memory, golden.stored(), golden.bytes());
-    if (!a->json.empty()) write_json(a->json, j);
+    if (!a->json.empty()) write_json(a->json, fault::with_checksum(j));
     std::printf("%s site=%s: %lld injections, SDC %.5f [%.5f, %.5f], masked %.4f, accuracy golden %.4f faulty %.4f, "
                 "%.0f injections/s\n",
                 a->model.model.c_str(), a->site.c_str(), static_cast<long long>(r.counts.trials), j["sdc_rate"].get<double>(),

@@ -14,6 +14,7 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
@@ -126,7 +127,7 @@ std::unique_ptr<Loaded> load(const DseArgs& a, const dse::Environment& env) {
   l->g = model::load_onnx(a.model.model);
   const data::Dataset all_test = data::load(a.model.source(), "test", a.model.data_options());
   quant::check_input_fits(l->g, all_test);
-  quant::check_labels_fit(l->g, all_test);
+  quant::check_labels(l->g, all_test);
   const int64_t n = all_test.count();
   const int64_t v = a.validation_images < 0 ? std::min<int64_t>(5000, n / 2) : a.validation_images;
   if (v < 0 || v >= n)

@@ -14,16 +14,14 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/core/resources.hpp"
 
 namespace ftdla::cli {
 
 nlohmann::json read_json(const std::string& path, const std::string& what) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(what + " " + path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
+  return parse_json<ConfigError>(read_file(path), what + " " + path);
 }
 
 std::string default_model_path() { return std::string(FTDLA_MODELS_DIR) + "/lenet5.onnx"; }
@@ -295,6 +293,8 @@ nlohmann::json to_json(const ModelArgs& a) {
   return j;
 }
 
+std::string model_fingerprint(const ModelArgs& a) { return hex64(fnv1a64(read_file(a.model))); }
+
 }  // namespace ftdla::cli
 
 #include <unistd.h>
@@ -331,7 +331,7 @@ std::unique_ptr<InjectionSetup> load_for_injection(const ModelArgs& m, const Acc
   s->graph = model::load_onnx(m.model);
   s->test = data::load(m.source(), "test", m.data_options(images));
   quant::check_input_fits(s->graph, s->test);
-  quant::check_labels_fit(s->graph, s->test);
+  quant::check_labels(s->graph, s->test);
   s->calib = data::load(m.source(), "train", m.data_options(qo.calib_images));
   s->q = quant::quantize(s->graph, s->calib, qo);
   s->engine = std::make_unique<engine::IntegerEngine>(s->q);

@@ -97,6 +97,9 @@ void add_memory_info(nlohmann::json& j, int64_t max_memory, bool golden_stored, 
 
 /// Echo of the model/quantization configuration for result files.
 nlohmann::json to_json(const ModelArgs& a);
+/// FNV-1a 64 of the model file's bytes, as hex: a resumed run must use the same model, not just the
+/// same path.
+std::string model_fingerprint(const ModelArgs& a);
 
 }  // namespace ftdla::cli
 

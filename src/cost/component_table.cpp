@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/text.hpp"
 
 namespace ftdla::cost {
@@ -60,7 +61,8 @@ double value_of(const ComponentTable& t, const char* key) {
   return 0.0;
 }
 
-std::string closest_key(const std::string& key) {
+std::string closest_key(const std::string& full_key) {
+  const std::string key = full_key.substr(0, kSuggestPrefix);
   const char* best = kFields[0].key;
   std::size_t best_d = edit_distance(key, best);
   for (const auto& f : kFields) {
@@ -173,11 +175,11 @@ ComponentTable ComponentTable::from_json(const nlohmann::json& j, const std::str
   for (const auto& [key, value] : j.items()) {
     const auto it = std::find_if(kFields.begin(), kFields.end(), [&](const Field& f) { return key == f.key; });
     if (it == kFields.end())
-      throw ConfigError(where + "." + key + ": unknown key (did you mean '" + closest_key(key) + "'?)");
+      throw ConfigError(where + "." + excerpt(key) + ": unknown key (did you mean '" + closest_key(key) + "'?)");
     if (!value.is_number())
-      throw ConfigError(where + "." + key + ": must be a number >= 0 (got " + value.dump() + ")");
+      throw ConfigError(where + "." + key + ": must be a number >= 0 (got " + json_excerpt(value) + ")");
     const double v = value.get<double>();
-    if (!(v >= 0.0)) throw ConfigError(where + "." + key + ": must be a number >= 0 (got " + value.dump() + ")");
+    if (!(v >= 0.0)) throw ConfigError(where + "." + key + ": must be a number >= 0 (got " + json_excerpt(value) + ")");
     t.*(it->member) = v;
   }
   const auto problems = t.validate(where);

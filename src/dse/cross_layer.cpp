@@ -2,10 +2,12 @@
 #include "ftdla/dse/cross_layer.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <sstream>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/text.hpp"
 
 namespace ftdla::dse {
@@ -37,13 +39,22 @@ SpaceSpec parse_space(const nlohmann::json& j, SpaceSpec s) {
   static const std::vector<std::string> known = {"k", "fraction", "lanes", "harden_min", "harden_max", "per_layer_k", "accel"};
   for (auto& [k, v] : j.items()) {
     if (std::find(known.begin(), known.end(), k) == known.end())
-      throw ConfigError("space." + k + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
+      throw ConfigError("space." + excerpt(k) + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
+    // Integers must be integral JSON numbers in int range: nlohmann's get<int> would truncate 4.7 to 4
+    // and wrap 4294967302 to 6.
+    auto ints = [&](const std::string& key) {
+      if (!v.is_array()) throw ConfigError("space." + key + ": must be an array of integers (got " + json_excerpt(v) + ")");
+      std::vector<int> out;
+      for (size_t i = 0; i < v.size(); ++i)
+        out.push_back(static_cast<int>(json_int(v[i], "space." + key + "[" + std::to_string(i) + "]", INT_MIN, INT_MAX)));
+      return out;
+    };
+    if (k == "k") s.k = ints(k);
+    if (k == "lanes") s.lanes = ints(k);
+    if (k == "harden_min") s.harden_min = static_cast<int>(json_int(v, "space.harden_min", INT_MIN, INT_MAX));
+    if (k == "harden_max") s.harden_max = static_cast<int>(json_int(v, "space.harden_max", INT_MIN, INT_MAX));
     try {
-      if (k == "k") s.k = v.get<std::vector<int>>();
       if (k == "fraction") s.fraction = v.get<std::vector<double>>();
-      if (k == "lanes") s.lanes = v.get<std::vector<int>>();
-      if (k == "harden_min") s.harden_min = v.get<int>();
-      if (k == "harden_max") s.harden_max = v.get<int>();
       if (k == "per_layer_k") s.per_layer_k = v.get<bool>();
     } catch (const nlohmann::json::exception&) {
       throw ConfigError("space." + k + ": wrong type");

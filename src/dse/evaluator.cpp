@@ -11,6 +11,8 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/hash.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/core/text.hpp"
 #include "ftdla/engine/integer_engine.hpp"
@@ -34,7 +36,7 @@ void for_keys(const nlohmann::json& j, const std::string& where, const std::vect
   if (!j.is_object()) throw ConfigError(where + ": must be a JSON object");
   for (auto& [k, v] : j.items()) {
     if (std::find(known.begin(), known.end(), k) == known.end())
-      throw ConfigError(where + "." + k + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
+      throw ConfigError(where + "." + excerpt(k) + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
     try {
       f(k, v);
     } catch (const nlohmann::json::exception&) {
@@ -68,13 +70,19 @@ Environment parse_environment(const nlohmann::json& j, Environment e) {
            [&](const std::string& k, const nlohmann::json& v) {
              if (k == "site") e.site = fault::parse_site(v.get<std::string>());
              if (k == "ber") e.ber = v.get<double>();
-             if (k == "trials") e.trials = v.get<int64_t>();
-             if (k == "max_trials") e.max_trials = v.get<int64_t>();
+             // Counts must be integral JSON numbers (get<int64_t> would truncate 4.7 to 4).
+             auto count = [&] { return json_int(v, "env." + k, INT64_MIN, INT64_MAX); };
+             if (k == "trials") e.trials = count();
+             if (k == "max_trials") e.max_trials = count();
              if (k == "risk") e.risk = v.get<double>();
-             if (k == "fault_images") e.fault_images = v.get<int64_t>();
-             if (k == "eval_images") e.eval_images = v.get<int64_t>();
-             if (k == "vuln_samples") e.vuln_samples = v.get<int64_t>();
-             if (k == "seed") e.seed = v.get<uint64_t>();
+             if (k == "fault_images") e.fault_images = count();
+             if (k == "eval_images") e.eval_images = count();
+             if (k == "vuln_samples") e.vuln_samples = count();
+             if (k == "seed") {
+               if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+                 throw ConfigError("env.seed: must be an integer >= 0 (got " + json_excerpt(v) + ")");
+               e.seed = v.get<uint64_t>();
+             }
            });
   e.validate();
   return e;
@@ -109,6 +117,19 @@ namespace {
 nlohmann::json estimate_json(const MeanEstimate& m) {
   return {{"mean", m.mean}, {"se", m.se}, {"skew", m.skew}, {"n", m.n}, {"clusters", m.clusters}};
 }
+/// Whether cached metrics hold counts measure() can write: integral, 0 <= each <= trials >= 1, and a clean
+/// accuracy in [0, 1]. (Estimates may legitimately hold null, JSON's NaN; the readers below check types.)
+bool plausible_metrics(const nlohmann::json& m) {
+  if (!m.is_object()) return false;
+  auto count = [&](const char* k) { return m.contains(k) && m[k].is_number_integer() ? m[k].get<int64_t>() : int64_t{-1}; };
+  const int64_t trials = count("trials");
+  if (trials < 1) return false;
+  for (const char* k : {"sdc", "faulty_correct", "golden_correct"})
+    if (count(k) < 0 || count(k) > trials) return false;
+  const auto acc = m.find("clean_accuracy");
+  return acc != m.end() && acc->is_number() && acc->get<double>() >= 0.0 && acc->get<double>() <= 1.0;
+}
+
 MeanEstimate estimate_from(const nlohmann::json& j) {
   MeanEstimate m;
   m.mean = j.at("mean").get<double>();
@@ -157,12 +178,10 @@ nlohmann::json to_json(const Evaluation& e) {
 }
 
 std::string file_fingerprint(const std::string& path) {
-  const std::string bytes = read_file(path);
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  // A mistyped offset basis (one digit short of FNV's 14695981039346656037), kept: it is part of the
+  // keys of existing evaluation caches.
+  constexpr uint64_t kLegacyBasis = 1469598103934665603ULL;
+  return hex64(fnv1a64(read_file(path), kLegacyBasis));
 }
 
 struct Evaluator::Context {
@@ -185,14 +204,16 @@ Evaluator::Evaluator(const model::Graph& g, const data::Dataset& test, const dat
   env_.validate();
   cons_.validate();
   quant::check_input_fits(g_, test_);
+  quant::check_labels(g_, test_);
   if (!cache_path_.empty()) {
     // JSON lines, appended one evaluation at a time; a torn last line (crash) is skipped.
     std::ifstream in(cache_path_);
     std::string line;
     while (std::getline(in, line)) {
       try {
-        const auto j = nlohmann::json::parse(line);
-        disk_[j.at("key").get<std::string>()] = j.at("metrics");
+        const auto j = parse_json(line, cache_path_);
+        // An entry with impossible figures (edited by hand, corrupted) is dropped: the design is re-measured.
+        if (plausible_metrics(j.at("metrics"))) disk_[j.at("key").get<std::string>()] = j.at("metrics");
       } catch (const std::exception&) {
       }
     }

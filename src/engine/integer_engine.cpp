@@ -470,6 +470,7 @@ int IntegerEngine::predict(const Trace& t) const {
 
 EvalResult evaluate(const IntegerEngine& e, const data::Dataset& ds, int64_t limit) {
   quant::check_input_fits(e.qgraph().graph, ds);
+  quant::check_labels(e.qgraph().graph, ds);
   EvalResult r;
   r.images = limit > 0 ? std::min(limit, ds.count()) : ds.count();
   r.predictions.assign(static_cast<size_t>(r.images), -1);
@@ -489,6 +490,7 @@ EvalResult evaluate(const IntegerEngine& e, const data::Dataset& ds, int64_t lim
 
 EvalResult evaluate_float(const model::Graph& g, const data::Dataset& ds, int64_t limit) {
   quant::check_input_fits(g, ds);
+  quant::check_labels(g, ds);
   const model::FloatEngine fe(g);
   EvalResult r;
   r.images = limit > 0 ? std::min(limit, ds.count()) : ds.count();

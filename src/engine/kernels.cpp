@@ -312,8 +312,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_row_avx512(
 
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
                     int32_t hi, int32_t* out) {
-  if (isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
-  if (isa != Isa::Scalar && n >= 8) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
+  // The vector paths assume a shift quantize() can produce; anything else takes the (defined) scalar path.
+  const bool usual_shift = qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
+  if (usual_shift && isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
+  if (usual_shift && isa != Isa::Scalar && n >= 8) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
     out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);

@@ -8,6 +8,7 @@
 
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/quant/calibrate.hpp"
 
 namespace ftdla::fault {
 
@@ -45,6 +46,7 @@ GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, in
     : e_(e), ds_(ds) {
   const int64_t n = std::min(images, ds.count());
   if (n < 1) throw ValidationError("golden set: the dataset has no images");
+  quant::check_labels(e.qgraph().graph, ds);
   if (max_memory_bytes < 1) throw ConfigError("--max-memory: must be > 0");
   top1.resize(static_cast<size_t>(n));
   labels.assign(ds.labels.begin(), ds.labels.begin() + n);
@@ -180,6 +182,8 @@ FaultSet Campaign::faults_of(int64_t t) const {
 
 CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>* stop,
                              const std::function<void(int64_t, int64_t)>& progress, ImageTally* per_image) const {
+  if (begin < 0 || end < begin)
+    throw ValidationError("campaign: trial range [" + std::to_string(begin) + ", " + std::to_string(end) + ") is invalid");
   CampaignCounts total;
   const int64_t images = spec_.images;
   std::vector<int64_t> image_correct;  // this chunk's faulty-correct count per image (image ids distinct per r)

@@ -8,6 +8,8 @@
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/hash.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/stats.hpp"
 
 namespace ftdla::fault {
@@ -27,9 +29,54 @@ CampaignCounts counts_from_json(const nlohmann::json& j, const std::string& wher
     c.golden_correct = j.at("golden_correct").get<int64_t>();
     c.faults = j.at("faults").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
-    throw ImportError(where + ": malformed counts (" + e.what() + ")");
+    throw ImportError(where + ": malformed counts (" + excerpt(e.what(), 160) + ")");
   }
   return c;
+}
+
+void validate_counts(const CampaignCounts& c, int64_t max_trials, const std::string& where) {
+  auto bad = [&](const std::string& what) { throw ImportError(where + ": corrupt saved counts (" + what + ")"); };
+  auto ge0 = [&](const char* name, int64_t v) {
+    if (v < 0) bad(std::string(name) + " = " + std::to_string(v) + " is negative");
+  };
+  ge0("trials", c.trials);
+  ge0("sdc", c.sdc);
+  ge0("masked", c.masked);
+  ge0("faulty_correct", c.faulty_correct);
+  ge0("golden_correct", c.golden_correct);
+  ge0("faults", c.faults);
+  if (c.trials > max_trials)
+    bad("trials = " + std::to_string(c.trials) + " exceeds the " + std::to_string(max_trials) + " requested");
+  // sdc (top-1 changed) implies the output changed, so it never overlaps masked.
+  if (c.sdc > c.trials - c.masked)
+    bad("sdc + masked = " + std::to_string(c.sdc) + " + " + std::to_string(c.masked) + " exceeds trials = " + std::to_string(c.trials));
+  if (c.faulty_correct > c.trials)
+    bad("faulty_correct = " + std::to_string(c.faulty_correct) + " exceeds trials = " + std::to_string(c.trials));
+  if (c.golden_correct > c.trials)
+    bad("golden_correct = " + std::to_string(c.golden_correct) + " exceeds trials = " + std::to_string(c.trials));
+}
+
+namespace {
+uint64_t payload_checksum(nlohmann::json j) {
+  j.erase("checksum");
+  return fnv1a64(j.dump());
+}
+}  // namespace
+
+nlohmann::json with_checksum(nlohmann::json j) {
+  j["checksum"] = "fnv1a64:" + hex64(payload_checksum(j));
+  return j;
+}
+
+nlohmann::json read_checksummed(const std::string& path) {
+  const nlohmann::json saved = parse_json(dist::read_file_from_root(path), path + ": cannot resume, not a ftdla result file");
+  if (!saved.is_object()) throw ImportError(path + ": cannot resume, not a ftdla result file (not a JSON object)");
+  const auto it = saved.find("checksum");
+  if (it == saved.end() || !it->is_string())
+    throw ImportError(path + ": cannot resume, the file has no checksum (not written by this version of ftdla)");
+  if (it->get<std::string>() != "fnv1a64:" + hex64(payload_checksum(saved)))
+    throw ImportError(path + ": cannot resume, checksum mismatch (the file was truncated or edited)");
+  return saved;
 }
 
 nlohmann::json summarize(const CampaignCounts& c, double seconds) {
@@ -61,12 +108,7 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
   double prior_seconds = 0.0;
   if (opt.resume) {
     if (opt.path.empty()) throw ConfigError("--resume: needs --json FILE holding the campaign to continue");
-    nlohmann::json saved;
-    try {
-      saved = nlohmann::json::parse(dist::read_file_from_root(opt.path));
-    } catch (const nlohmann::json::exception& e) {
-      throw ImportError(opt.path + ": cannot resume, not a ftdla result file (" + e.what() + ")");
-    }
+    const nlohmann::json saved = read_checksummed(opt.path);
     if (!saved.contains("config") || saved["config"] != opt.config) {
       std::string diff;
       if (saved.contains("config") && saved["config"].is_object())
@@ -75,9 +117,14 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
       throw ConfigError(opt.path + ": resume file was made with a different configuration" +
                         (diff.empty() ? std::string() : " (" + diff + " differs)") + "; not overwriting it");
     }
-    res.counts = counts_from_json(saved.at("counts"), opt.path);
+    if (!saved.contains("counts")) throw ImportError(opt.path + ": cannot resume, no saved counts");
+    res.counts = counts_from_json(saved["counts"], opt.path);
+    // A checksum can be recomputed after an edit: the counts must also be ones a campaign can produce.
+    validate_counts(res.counts, total, opt.path);
+    const auto secs = saved.find("compute_seconds");
+    if (secs != saved.end() && !(secs->is_number() && secs->get<double>() >= 0.0))
+      throw ImportError(opt.path + ": cannot resume, compute_seconds is not a number >= 0");
     prior_seconds = saved.value("compute_seconds", 0.0);
-    if (res.counts.trials > total) throw ConfigError(opt.path + ": saved campaign has more trials than requested");
   }
   auto write = [&](double secs) {
     res.seconds = secs;
@@ -92,6 +139,7 @@ CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOption
     // How the run was parallelized; outside "config", so a run may resume with other counts.
     res.json["ranks"] = dist::size();
     res.json["threads"] = omp_get_max_threads();
+    res.json = with_checksum(std::move(res.json));
     if (!opt.path.empty() && dist::is_root()) write_file_atomic(opt.path, res.json.dump(2) + "\n");
   };
   const auto t0 = std::chrono::steady_clock::now();

@@ -139,6 +139,7 @@ Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& ma
 InjectionResult Injector::run_dense(const std::vector<int32_t>& golden_input, const std::vector<int32_t>& golden_output,
                                     const FaultSet& faults, std::vector<int32_t>* logits) const {
   const auto& q = e_.qgraph();
+  validate(faults);
   if (shield_.full_tmr || faults.empty()) {
     InjectionResult res;
     res.top1 = model::argmax(golden_output.data(), golden_output.size());
@@ -229,6 +230,42 @@ int Injector::register_bits(Site s) const {
     case Site::Weight: return o.wbits;
   }
   return 0;
+}
+
+void Injector::validate(const FaultSet& f) const {
+  const auto& q = e_.qgraph();
+  auto bad = [](const std::string& what, size_t i, const std::string& why) {
+    throw ValidationError("fault set: " + what + " " + std::to_string(i) + " " + why);
+  };
+  auto range = [](const char* name, int64_t v, int64_t lo, int64_t hi) {
+    return std::string(name) + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  };
+  for (size_t i = 0; i < f.transients.size(); ++i) {
+    const TransientFault& t = f.transients[i];
+    if (t.layer >= q.layers.size() || q.layers[t.layer].op != QOp::Compute)
+      bad("transient", i, "targets layer " + std::to_string(t.layer) + ", which is not a compute layer (the network has " +
+                              std::to_string(q.layers.size()) + " layers)");
+    const model::GemmDims& d = mp_.of(t.layer).dims;
+    // On the hot path: the message is built only for a bad fault.
+    auto check = [&](bool ok, const char* name, int64_t v, int64_t lo, int64_t hi) {
+      if (!ok) bad("transient", i, "(layer '" + q.layers[t.layer].name + "'): " + range(name, v, lo, hi));
+    };
+    check(t.g >= 0 && t.g < d.groups, "g", t.g, 0, d.groups - 1);
+    check(t.m >= 0 && t.m < d.m, "m", t.m, 0, d.m - 1);
+    check(t.n >= 0 && t.n < d.n, "n", t.n, 0, d.n - 1);
+    if (t.site != Site::Neuron) check(t.k >= 0 && t.k < d.k, "k", t.k, 0, d.k - 1);
+    if (t.site == Site::Weight) check(t.span_end >= 0 && t.span_end <= d.m, "span_end", t.span_end, 0, d.m);
+    if (t.site == Site::Input) check(t.span_end >= 0 && t.span_end <= d.n, "span_end", t.span_end, 0, d.n);
+    const int bits = register_bits(t.site);
+    check(t.bit >= 0 && t.bit < bits, "bit", t.bit, 0, bits - 1);
+  }
+  for (size_t i = 0; i < f.permanents.size(); ++i) {
+    const PermanentFault& p = f.permanents[i];
+    if (p.r < 0 || p.r >= mp_.spec.rows) bad("permanent", i, range("PE row", p.r, 0, mp_.spec.rows - 1));
+    if (p.c < 0 || p.c >= mp_.spec.cols) bad("permanent", i, range("PE column", p.c, 0, mp_.spec.cols - 1));
+    const int bits = register_bits(p.site);
+    if (p.bit < 0 || p.bit >= bits) bad("permanent", i, range("bit", p.bit, 0, bits - 1));
+  }
 }
 
 Injector::LayerFaults Injector::collect(size_t l, const FaultSet& f) const {
@@ -390,13 +427,14 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
   const auto& q = e_.qgraph();
   InjectionResult res;
   const auto& gold_out = golden.values[q.output];
+  if (static_cast<int64_t>(faults.transients.size() + faults.permanents.size()) >= dense_threshold_)
+    return run_dense(golden.values[q.input], gold_out, faults, logits);  // validates
+  validate(faults);
   if (shield_.full_tmr || faults.empty()) {
     res.top1 = model::argmax(gold_out.data(), gold_out.size());
     if (logits) *logits = gold_out;
     return res;
   }
-  if (static_cast<int64_t>(faults.transients.size() + faults.permanents.size()) >= dense_threshold_)
-    return run_dense(golden.values[q.input], gold_out, faults, logits);
   thread_local Work w;
   w.reset(q.graph.values.size());
   for (size_t l = 0; l < q.layers.size(); ++l) {
@@ -566,6 +604,7 @@ std::vector<int32_t> Injector::run_reference(const engine::Trace& golden, const 
   const auto& q = e_.qgraph();
   engine::Trace local;
   engine::Trace& t = trace ? *trace : local;
+  validate(faults);
   t.values.assign(q.graph.values.size(), {});
   t.acc.assign(q.layers.size(), {});
   t.values[q.input] = golden.values[q.input];

@@ -2,6 +2,7 @@
 // ONNX import. Operator semantics follow the ONNX operator docs (opset 7..18 for the ops we accept).
 #include "ftdla/model/onnx_import.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 #include "onnx/onnx_pb.h"
 
 namespace ftdla::model {
@@ -22,47 +24,79 @@ struct Const {
   std::vector<int64_t> i;  // INT64/INT32 data
 };
 
-Const to_const(const onnx::TensorProto& t, const std::string& where) {
+/// Bound on the decoded initializer data of one model (as float, 4 bytes a value): above any model ftdla
+/// targets, and far below what a forged shape could make it allocate.
+constexpr int64_t kMaxInitializerBytes = int64_t{2} << 30;
+/// Kernel, stride, dilation and pad values above this are not a real model (and would strain the int64
+/// window arithmetic).
+constexpr int64_t kMaxWindowAttr = int64_t{1} << 24;
+
+Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* budget) {
   Const c;
-  for (auto d : t.dims()) c.dims.push_back(d);
-  const int64_t n = numel(c.dims);
+  for (auto d : t.dims()) {
+    if (d < 0) throw ImportError(where + ": negative dimension " + std::to_string(d) + " in dims");
+    c.dims.push_back(d);
+  }
+  int64_t n = 0;
+  try {
+    n = numel(c.dims);
+  } catch (const ValidationError&) {
+    throw ImportError(where + ": dims " + to_string(c.dims) + " overflow int64");
+  }
+  // Declared size x element size must match the data present before anything is allocated.
+  auto check_raw = [&](const std::string& raw, int64_t elem, const char* type) {
+    if (n > static_cast<int64_t>(raw.size()) / elem || n * elem != static_cast<int64_t>(raw.size()))
+      throw ImportError(where + ": raw " + type + " data has " + std::to_string(raw.size()) + " bytes, dims " +
+                        to_string(c.dims) + " need " + (n > INT64_MAX / elem ? std::string("more") : std::to_string(n * elem)));
+  };
+  auto check_list = [&](int64_t have) {
+    if (have != n) throw ImportError(where + ": tensor has " + std::to_string(have) + " values, dims say " + std::to_string(n));
+  };
+  if (budget) {
+    if (n > *budget / 4) throw ImportError(where + ": initializers exceed " + std::to_string(kMaxInitializerBytes >> 30) + " GiB in all");
+    *budget -= n * 4;
+  }
   const std::string& raw = t.raw_data();
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       if (!raw.empty()) {
-        if (static_cast<int64_t>(raw.size()) != n * 4) throw ImportError(where + ": raw float data has the wrong size");
+        check_raw(raw, 4, "float");
         c.f.resize(static_cast<size_t>(n));
         std::memcpy(c.f.data(), raw.data(), raw.size());
       } else {
+        check_list(t.float_data_size());
         c.f.assign(t.float_data().begin(), t.float_data().end());
       }
       break;
     case onnx::TensorProto::DOUBLE:
       if (!raw.empty()) {
+        check_raw(raw, 8, "double");
         std::vector<double> d(static_cast<size_t>(n));
-        if (static_cast<int64_t>(raw.size()) != n * 8) throw ImportError(where + ": raw double data has the wrong size");
         std::memcpy(d.data(), raw.data(), raw.size());
         c.f.assign(d.begin(), d.end());
       } else {
+        check_list(t.double_data_size());
         c.f.assign(t.double_data().begin(), t.double_data().end());
       }
       break;
     case onnx::TensorProto::INT64:
       if (!raw.empty()) {
-        if (static_cast<int64_t>(raw.size()) != n * 8) throw ImportError(where + ": raw int64 data has the wrong size");
+        check_raw(raw, 8, "int64");
         c.i.resize(static_cast<size_t>(n));
         std::memcpy(c.i.data(), raw.data(), raw.size());
       } else {
+        check_list(t.int64_data_size());
         c.i.assign(t.int64_data().begin(), t.int64_data().end());
       }
       break;
     case onnx::TensorProto::INT32:
       if (!raw.empty()) {
+        check_raw(raw, 4, "int32");
         std::vector<int32_t> d(static_cast<size_t>(n));
-        if (static_cast<int64_t>(raw.size()) != n * 4) throw ImportError(where + ": raw int32 data has the wrong size");
         std::memcpy(d.data(), raw.data(), raw.size());
         c.i.assign(d.begin(), d.end());
       } else {
+        check_list(t.int32_data_size());
         c.i.assign(t.int32_data().begin(), t.int32_data().end());
       }
       break;
@@ -70,8 +104,6 @@ Const to_const(const onnx::TensorProto& t, const std::string& where) {
       throw UnsupportedError(where + ": tensor data type " + std::to_string(t.data_type()) +
                              " is not supported (float, double, int32, int64 are)");
   }
-  const int64_t have = static_cast<int64_t>(c.f.empty() ? c.i.size() : c.f.size());
-  if (have != n) throw ImportError(where + ": tensor has " + std::to_string(have) + " values, dims say " + std::to_string(n));
   if (!c.i.empty() && c.f.empty()) c.f.assign(c.i.begin(), c.i.end());
   return c;
 }
@@ -87,9 +119,15 @@ class Importer {
     const onnx::GraphProto& gp = m_.graph();
     if (gp.node_size() == 0) throw ImportError(origin_ + ": not an ONNX model (no graph nodes)");
     g_.name = gp.name();
-    for (const auto& t : gp.initializer()) consts_[t.name()] = to_const(t, origin_ + ": initializer '" + t.name() + "'");
-    for (const auto& n : gp.node())
+    for (const auto& t : gp.initializer()) {
+      if (consts_.count(t.name())) throw ImportError(origin_ + ": initializer '" + excerpt(t.name()) + "' is defined twice");
+      consts_[t.name()] = to_const(t, origin_ + ": initializer '" + excerpt(t.name()) + "'", &budget_);
+    }
+    for (const auto& n : gp.node()) {
       for (const auto& in : n.input()) ++uses_[in];
+      for (const auto& o : n.output())
+        if (!o.empty()) later_.insert(o);
+    }
     for (const auto& o : gp.output()) ++uses_[o.name()];
 
     // The single non-initializer graph input is the image.
@@ -104,7 +142,15 @@ class Importer {
       for (int d = 1; d < dims.size(); ++d) {
         if (!dims[d].has_dim_value())
           throw UnsupportedError(origin_ + ": input '" + vi.name() + "' has a symbolic non-batch dimension");
+        if (dims[d].dim_value() < 1)
+          throw ImportError(origin_ + ": input '" + vi.name() + "' has dimension " + std::to_string(dims[d].dim_value()) +
+                            " (expected >= 1)");
         s.push_back(dims[d].dim_value());
+      }
+      try {
+        (void)numel(s);
+      } catch (const ValidationError&) {
+        throw ImportError(origin_ + ": input '" + vi.name() + "' shape " + to_string(s) + " overflows int64");
       }
       if (dims.size() < 2) throw UnsupportedError(origin_ + ": input '" + vi.name() + "' must have a batch dimension");
       g_.input = add_value(vi.name(), s);
@@ -114,17 +160,37 @@ class Importer {
     output_name_ = gp.output(0).name();
 
     int idx = 0;
-    for (const auto& n : gp.node()) convert(n, idx++);
+    for (const auto& n : gp.node()) {
+      try {
+        convert(n, idx++);
+      } catch (const ValidationError& e) {
+        // Size overflows (numel) do not know the node: name it.
+        const std::string msg = e.what();
+        if (msg.rfind(origin_, 0) == 0 || msg.rfind("node '", 0) == 0) throw;
+        throw ValidationError(where(n) + ": " + e.what());
+      }
+    }
 
     auto it = ids_.find(output_name_);
     if (it == ids_.end()) throw ImportError(origin_ + ": graph output '" + output_name_ + "' is not produced by any node");
     g_.output = it->second;
     g_.infer_shapes();
+    // Folding (BatchNormalization, Gemm alpha, constant Add) can overflow finite parameters.
+    for (const Node& node : g_.nodes) {
+      if (!is_compute(node.op)) continue;
+      auto finite = [](float x) { return std::isfinite(x); };
+      if (!std::all_of(node.weight.data.begin(), node.weight.data.end(), finite) ||
+          !std::all_of(node.bias.begin(), node.bias.end(), finite))
+        throw ValidationError(origin_ + ": node '" + node.name + "' (" + op_name(node.op) +
+                              "): weights or bias are not finite after folding BatchNormalization/Add/alpha");
+    }
     return std::move(g_);
   }
 
  private:
   int add_value(const std::string& name, Shape s = {}) {
+    if (ids_.count(name) || consts_.count(name))
+      throw ImportError(origin_ + ": value '" + excerpt(name) + "' is defined twice (duplicate node output or input)");
     g_.values.push_back({name, std::move(s)});
     const int id = static_cast<int>(g_.values.size()) - 1;
     ids_[name] = id;
@@ -132,7 +198,13 @@ class Importer {
   }
 
   std::string where(const onnx::NodeProto& n) const {
-    return origin_ + ": node '" + n.name() + "' (" + n.op_type() + ")";
+    return origin_ + ": node '" + excerpt(n.name()) + "' (" + excerpt(n.op_type()) + ")";
+  }
+
+  /// A node output must be new: a name produced twice would silently rebind later readers.
+  void define(const onnx::NodeProto& n, const std::string& name) {
+    if (ids_.count(name) || consts_.count(name))
+      throw ImportError(where(n) + ": output '" + excerpt(name) + "' is already defined by an earlier node, input or initializer");
   }
 
   int value_of(const onnx::NodeProto& n, int i) const {
@@ -140,8 +212,11 @@ class Importer {
     auto it = ids_.find(n.input(i));
     if (it == ids_.end()) {
       if (consts_.count(n.input(i)))
-        throw UnsupportedError(where(n) + ": constant operand '" + n.input(i) + "' where an activation is expected");
-      throw ImportError(where(n) + ": input '" + n.input(i) + "' is not produced before this node");
+        throw UnsupportedError(where(n) + ": constant operand '" + excerpt(n.input(i)) + "' where an activation is expected");
+      if (later_.count(n.input(i)))
+        throw ImportError(where(n) + ": input '" + excerpt(n.input(i)) +
+                          "' is produced only by this or a later node (a cycle, or nodes not in topological order)");
+      throw ImportError(where(n) + ": input '" + excerpt(n.input(i)) + "' is not defined (no node, input or initializer produces it)");
     }
     return it->second;
   }
@@ -156,6 +231,22 @@ class Importer {
     const Const* c = const_of(n, i);
     if (!c) throw UnsupportedError(where(n) + ": " + what + " must be a constant initializer");
     return *c;
+  }
+
+  /// A weight-like constant (weights, biases, BatchNormalization parameters): every value finite.
+  const Const& finite(const onnx::NodeProto& n, int i, const Const& c) const {
+    for (size_t j = 0; j < c.f.size(); ++j)
+      if (!std::isfinite(c.f[j]))
+        throw ValidationError(where(n) + ": initializer '" + excerpt(n.input(i)) + "' holds a non-finite value (" +
+                              (std::isnan(c.f[j]) ? "NaN" : "Inf") + ") at index " + std::to_string(j));
+    return c;
+  }
+  const Const& require_weight(const onnx::NodeProto& n, int i, const char* what) const {
+    return finite(n, i, require_const(n, i, what));
+  }
+  const Const* weight_of(const onnx::NodeProto& n, int i) const {
+    const Const* c = const_of(n, i);
+    return c ? &finite(n, i, *c) : nullptr;
   }
 
   static const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
@@ -203,6 +294,10 @@ class Importer {
       throw ValidationError(where(n) + ": kernel, strides and dilations must be positive");
     for (auto p : w.pads)
       if (p < 0) throw ValidationError(where(n) + ": negative pads");
+    for (int64_t v : {kh, kw, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, w.pads[0], w.pads[1], w.pads[2], w.pads[3]})
+      if (v > kMaxWindowAttr)
+        throw ValidationError(where(n) + ": kernel, strides, dilations and pads must be <= " + std::to_string(kMaxWindowAttr) +
+                              " (got " + std::to_string(v) + ")");
     const auto* ap = attr(n, "auto_pad");
     const std::string auto_pad = ap ? ap->s() : "NOTSET";
     if (auto_pad == "VALID") {
@@ -225,6 +320,7 @@ class Importer {
 
   void alias(const onnx::NodeProto& n, int value) {
     if (n.output_size() < 1) throw ImportError(where(n) + ": no output");
+    define(n, n.output(0));
     for (int o = 1; o < n.output_size(); ++o)
       if (!n.output(o).empty() && uses_[n.output(o)] > 0)
         throw UnsupportedError(where(n) + ": secondary output '" + n.output(o) + "' is used");
@@ -239,6 +335,7 @@ class Importer {
     for (int o = 1; o < n.output_size(); ++o)
       if (!n.output(o).empty() && uses_[n.output(o)] > 0)
         throw UnsupportedError(where(n) + ": secondary output '" + n.output(o) + "' is used");
+    define(n, n.output(0));
     node.output = add_value(n.output(0));
     g_.nodes.push_back(std::move(node));
     producer_[g_.nodes.back().output] = g_.nodes.size() - 1;
@@ -264,10 +361,15 @@ class Importer {
     if (t == "Constant") {
       const auto* a = attr(n, "value");
       if (!a || !a->has_t()) throw UnsupportedError(where(n) + ": only the 'value' form of Constant is supported");
-      consts_[n.output(0)] = to_const(a->t(), where(n));
+      define(n, n.output(0));
+      consts_[n.output(0)] = to_const(a->t(), where(n), &budget_);
     } else if (t == "Identity" || t == "Dropout") {
-      if (const Const* c = const_of(n, 0)) consts_[n.output(0)] = *c;
-      else alias(n, value_of(n, 0));
+      if (const Const* c = const_of(n, 0)) {
+        define(n, n.output(0));
+        consts_[n.output(0)] = *c;
+      } else {
+        alias(n, value_of(n, 0));
+      }
     } else if (t == "Softmax" || t == "LogSoftmax") {
       // Monotonic per row: argmax is unchanged, so a final Softmax is dropped.
       if (n.output(0) != output_name_)
@@ -275,8 +377,10 @@ class Importer {
       output_name_ = n.input(0);
     } else if (t == "Conv") {
       const int x = value_of(n, 0);
-      const Const& w = require_const(n, 1, "Conv weight");
+      const Const& w = require_weight(n, 1, "Conv weight");
       if (w.dims.size() != 4) throw UnsupportedError(where(n) + ": only 2-D convolution is supported");
+      if (std::find(w.dims.begin(), w.dims.end(), 0) != w.dims.end())
+        throw ValidationError(where(n) + ": weight has an empty dimension " + to_string(w.dims));
       Node& node = emit(n, OpKind::Conv, {x}, idx);
       node.weight = Tensor<float>(w.dims, w.f);
       node.groups = attr_i(n, "group", 1);
@@ -286,7 +390,7 @@ class Importer {
         throw ValidationError(where(n) + ": kernel_shape does not match the weight");
       node.window = parse_window(n, w.dims[2], w.dims[3], g_.values[x].shape);
       node.bias.assign(static_cast<size_t>(w.dims[0]), 0.0f);
-      if (const Const* b = const_of(n, 2)) {
+      if (const Const* b = weight_of(n, 2)) {
         if (static_cast<int64_t>(b->f.size()) != w.dims[0]) throw ValidationError(where(n) + ": bias size does not match output channels");
         node.bias = b->f;
       } else if (n.input_size() > 2 && !n.input(2).empty()) {
@@ -295,8 +399,9 @@ class Importer {
       shape_now(node);
     } else if (t == "Gemm" || t == "MatMul") {
       const int x = value_of(n, 0);
-      const Const& b = require_const(n, 1, t == "Gemm" ? "Gemm B" : "MatMul B");
+      const Const& b = require_weight(n, 1, t == "Gemm" ? "Gemm B" : "MatMul B");
       if (b.dims.size() != 2) throw UnsupportedError(where(n) + ": B must be 2-D");
+      if (b.dims[0] == 0 || b.dims[1] == 0) throw ValidationError(where(n) + ": B has an empty dimension " + to_string(b.dims));
       bool trans_b = false;
       float alpha = 1.0f, beta = 1.0f;
       if (t == "Gemm") {
@@ -304,6 +409,7 @@ class Importer {
         trans_b = attr_i(n, "transB", 0) != 0;
         alpha = attr_f(n, "alpha", 1.0f);
         beta = attr_f(n, "beta", 1.0f);
+        if (!std::isfinite(alpha) || !std::isfinite(beta)) throw ValidationError(where(n) + ": alpha and beta must be finite");
       }
       const int64_t nin = trans_b ? b.dims[1] : b.dims[0];
       const int64_t nout = trans_b ? b.dims[0] : b.dims[1];
@@ -316,7 +422,7 @@ class Importer {
           node.weight.data[o * nin + i] = alpha * (trans_b ? b.f[o * nin + i] : b.f[i * nout + o]);
       node.bias.assign(static_cast<size_t>(nout), 0.0f);
       if (t == "Gemm") {
-        if (const Const* c = const_of(n, 2)) {
+        if (const Const* c = weight_of(n, 2)) {
           const int64_t cn = numel(c->dims);
           if (!(cn == nout || cn == 1)) throw UnsupportedError(where(n) + ": C must be a vector of " + std::to_string(nout) + " or a scalar");
           for (int64_t o = 0; o < nout; ++o) node.bias[o] = beta * c->f[cn == 1 ? 0 : o];
@@ -330,11 +436,12 @@ class Importer {
       const int x = value_of(n, 0);
       Node* p = foldable_producer(n, 0);
       if (!p) throw UnsupportedError(where(n) + ": BatchNormalization must directly follow a Conv or Gemm whose output has no other use (it is folded)");
-      const Const& scale = require_const(n, 1, "scale");
-      const Const& bias = require_const(n, 2, "bias");
-      const Const& mean = require_const(n, 3, "mean");
-      const Const& var = require_const(n, 4, "var");
+      const Const& scale = require_weight(n, 1, "scale");
+      const Const& bias = require_weight(n, 2, "bias");
+      const Const& mean = require_weight(n, 3, "mean");
+      const Const& var = require_weight(n, 4, "var");
       const float eps = attr_f(n, "epsilon", 1e-5f);
+      if (!(eps >= 0.0f) || !std::isfinite(eps)) throw ValidationError(where(n) + ": epsilon must be finite and >= 0");
       const int64_t k = p->weight.shape[0];
       for (const Const* c : {&scale, &bias, &mean, &var})
         if (static_cast<int64_t>(c->f.size()) != k) throw ValidationError(where(n) + ": parameter size does not match " + std::to_string(k) + " channels");
@@ -390,7 +497,7 @@ class Importer {
       if (c0 && c1) throw UnsupportedError(where(n) + ": Add of two constants");
       if (c0 || c1) {
         const int x = value_of(n, c0 ? 1 : 0);
-        const Const& c = c0 ? *c0 : *c1;
+        const Const& c = finite(n, c0 ? 0 : 1, c0 ? *c0 : *c1);
         Node* p = foldable_producer(n, c0 ? 1 : 0);
         if (!p) throw UnsupportedError(where(n) + ": Add with a constant is supported only right after Conv/Gemm/MatMul (folded into the bias)");
         const int64_t k = p->weight.shape[0];
@@ -438,14 +545,9 @@ class Importer {
     }
   }
 
-  /// Shapes are needed during import (auto_pad, Gemm checks), so infer them node by node.
-  void shape_now(Node& node) {
-    Graph one;
-    one.values = g_.values;
-    one.nodes = {node};
-    one.infer_shapes();
-    g_.values[node.output].shape = one.values[node.output].shape;
-  }
+  /// Shapes are needed during import (auto_pad, Gemm checks), so infer them node by node (in O(1) each:
+  /// copying the value table per node made import quadratic in the node count).
+  void shape_now(Node& node) { g_.values[node.output].shape = g_.output_shape(node); }
 
   const onnx::ModelProto& m_;
   std::string origin_;
@@ -454,6 +556,8 @@ class Importer {
   std::map<std::string, Const> consts_;
   std::map<std::string, int> ids_;
   std::map<std::string, int> uses_;
+  std::set<std::string> later_;  ///< every node output of the file (tells a forward reference from an undefined name)
+  int64_t budget_ = kMaxInitializerBytes;
   std::map<int, size_t> producer_;
   std::string output_name_;
 };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/json.hpp"
 #include "ftdla/core/text.hpp"
 
 namespace ftdla::protect {
@@ -19,36 +20,22 @@ using nlohmann::json;
 
 // Reject a non-object and any key outside `known` (suggesting the closest known key).
 void check_object(const json& j, const std::string& where, std::initializer_list<const char*> known) {
-  if (!j.is_object()) throw ConfigError(where + ": must be a JSON object (got " + j.dump() + ")");
+  if (!j.is_object()) throw ConfigError(where + ": must be a JSON object (got " + json_excerpt(j) + ")");
   for (const auto& [key, value] : j.items()) {
     (void)value;
     if (std::any_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) continue;
-    const char* best = *known.begin();
-    for (const char* k : known)
-      if (edit_distance(key, k) < edit_distance(key, best)) best = k;
-    throw ConfigError(where + "." + key + ": unknown key (did you mean '" + best + "'?)");
+    throw ConfigError(where + "." + excerpt(key) + ": unknown key (did you mean '" +
+                      closest_match(key, std::vector<std::string>(known.begin(), known.end())) + "'?)");
   }
 }
 
 // An integer, or a float with an integral value (optimizers emit reals), in int range.
 int get_int(const json& v, const std::string& path) {
-  if (v.is_number_integer()) {
-    const auto x = v.get<int64_t>();
-    if (x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max()) return static_cast<int>(x);
-  } else if (v.is_number_float()) {
-    const double x = v.get<double>();
-    if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 1e9) return static_cast<int>(x);
-  }
-  throw ConfigError(path + ": must be an integer (got " + v.dump() + ")");
+  return static_cast<int>(json_int(v, path, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
 int64_t get_int64(const json& v, const std::string& path) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double x = v.get<double>();
-    if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 1e15) return static_cast<int64_t>(x);
-  }
-  throw ConfigError(path + ": must be an integer (got " + v.dump() + ")");
+  return json_int(v, path, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
 }
 
 std::string fmt(double x) {
@@ -75,11 +62,11 @@ AccelPoint parse_accel(const json& j, const std::string& where) {
   if (j.contains("cols")) a.cols = get_int(j["cols"], where + ".cols");
   if (j.contains("dataflow")) {
     const json& v = j["dataflow"];
-    if (!v.is_string()) throw ConfigError(where + ".dataflow: must be \"ws\" or \"os\" (got " + v.dump() + ")");
+    if (!v.is_string()) throw ConfigError(where + ".dataflow: must be \"ws\" or \"os\" (got " + json_excerpt(v) + ")");
     const std::string s = v.get<std::string>();
     if (s == "ws") a.dataflow = accel::Dataflow::WeightStationary;
     else if (s == "os") a.dataflow = accel::Dataflow::OutputStationary;
-    else throw ConfigError(where + ".dataflow: unknown dataflow '" + s + "' (expected ws or os)");
+    else throw ConfigError(where + ".dataflow: unknown dataflow '" + excerpt(s) + "' (expected ws or os)");
   }
   if (j.contains("wbits")) a.wbits = get_int(j["wbits"], where + ".wbits");
   if (j.contains("abits")) a.abits = get_int(j["abits"], where + ".abits");
@@ -95,11 +82,11 @@ std::vector<ChannelList> parse_channels(const json& j, const std::string& where)
     check_object(e, at, {"layer", "channels"});
     ChannelList cl;
     if (!e.contains("layer")) throw ConfigError(at + ".layer: missing (expected a compute layer name)");
-    if (!e["layer"].is_string()) throw ConfigError(at + ".layer: must be a string (got " + e["layer"].dump() + ")");
+    if (!e["layer"].is_string()) throw ConfigError(at + ".layer: must be a string (got " + json_excerpt(e["layer"]) + ")");
     cl.layer = e["layer"].get<std::string>();
     if (!e.contains("channels")) throw ConfigError(at + ".channels: missing (expected an array of channel indices)");
     const json& ch = e["channels"];
-    if (!ch.is_array()) throw ConfigError(at + ".channels: must be an array of channel indices (got " + ch.dump() + ")");
+    if (!ch.is_array()) throw ConfigError(at + ".channels: must be an array of channel indices (got " + json_excerpt(ch) + ")");
     for (std::size_t c = 0; c < ch.size(); ++c)
       cl.channels.push_back(get_int64(ch[c], at + ".channels[" + std::to_string(c) + "]"));
     out.push_back(std::move(cl));
@@ -122,7 +109,7 @@ Preset parse_preset(const std::string& s, const std::string& where) {
   if (s == "none") return Preset::None;
   if (s == "unprotected") return Preset::Unprotected;
   if (s == "full_tmr") return Preset::FullTmr;
-  throw ConfigError(where + ": unknown preset '" + s + "' (expected none, unprotected or full_tmr)");
+  throw ConfigError(where + ": unknown preset '" + excerpt(s) + "' (expected none, unprotected or full_tmr)");
 }
 
 bool DesignPoint::protects_channels() const {
@@ -150,7 +137,7 @@ void DesignPoint::validate(const std::string& where) const {
                       std::to_string(k) + ")");
   for (const auto& [name, kl] : k_per_layer) {
     if (name.empty()) throw ConfigError(where + ".k_per_layer: layer names must be non-empty");
-    check_range(where + ".k_per_layer." + name, kl, 2, a);
+    check_range(where + ".k_per_layer." + excerpt(name), kl, 2, a);
   }
   if (mode == ProtectMode::Fraction) {
     if (!(fraction >= 0.0 && fraction <= 1.0))
@@ -161,7 +148,7 @@ void DesignPoint::validate(const std::string& where) const {
       if (channels[i].layer.empty()) throw ConfigError(at + ".layer: must be a non-empty compute layer name");
       for (std::size_t j = 0; j < i; ++j)
         if (channels[j].layer == channels[i].layer)
-          throw ConfigError(at + ".layer: layer '" + channels[i].layer + "' listed twice (also " + where +
+          throw ConfigError(at + ".layer: layer '" + excerpt(channels[i].layer) + "' listed twice (also " + where +
                             ".protected[" + std::to_string(j) + "])");
       std::set<int64_t> seen;
       for (std::size_t c = 0; c < channels[i].channels.size(); ++c) {
@@ -192,7 +179,7 @@ DesignPoint parse_design(const json& j, const std::string& where) {
   if (j.contains("preset")) {
     const json& v = j["preset"];
     if (!v.is_string())
-      throw ConfigError(where + ".preset: must be a string: none, unprotected or full_tmr (got " + v.dump() + ")");
+      throw ConfigError(where + ".preset: must be a string: none, unprotected or full_tmr (got " + json_excerpt(v) + ")");
     d.preset = parse_preset(v.get<std::string>(), where + ".preset");
   }
   // accel first: the ranges of k and harden_bits depend on A.
@@ -201,8 +188,8 @@ DesignPoint parse_design(const json& j, const std::string& where) {
   if (j.contains("k_per_layer")) {
     const json& m = j["k_per_layer"];
     if (!m.is_object())
-      throw ConfigError(where + ".k_per_layer: must be an object {layer name: bits} (got " + m.dump() + ")");
-    for (const auto& [name, v] : m.items()) d.k_per_layer[name] = get_int(v, where + ".k_per_layer." + name);
+      throw ConfigError(where + ".k_per_layer: must be an object {layer name: bits} (got " + json_excerpt(m) + ")");
+    for (const auto& [name, v] : m.items()) d.k_per_layer[name] = get_int(v, where + ".k_per_layer." + excerpt(name));
   }
   if (j.contains("protected")) {
     const json& v = j["protected"];
@@ -214,7 +201,7 @@ DesignPoint parse_design(const json& j, const std::string& where) {
       d.channels = parse_channels(v, where + ".protected");
     } else {
       throw ConfigError(where + ".protected: must be a fraction in [0, 1] or an array of {\"layer\", \"channels\"} (got " +
-                        v.dump() + ")");
+                        json_excerpt(v) + ")");
     }
   }
   if (j.contains("lanes")) d.lanes = get_int(j["lanes"], where + ".lanes");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::protect {
 namespace {
@@ -41,7 +42,7 @@ void check_consistent(const DesignPoint& d, const quant::QGraph& q, const accel:
     (void)kl;
     const bool found = std::any_of(mp.layers.begin(), mp.layers.end(), [&](const auto& lm) { return lm.name == name; });
     if (!found)
-      throw ConfigError("design.k_per_layer." + name + ": no compute layer named '" + name + "' (compute layers: " +
+      throw ConfigError("design.k_per_layer." + excerpt(name) + ": no compute layer named '" + excerpt(name) + "' (compute layers: " +
                         layer_names(mp) + ")");
   }
   if (d.preset != Preset::None) return;  // presets carry no k; their cost and shield do not depend on it
@@ -111,7 +112,7 @@ ProtectionPlan make_plan(const DesignPoint& d, const quant::QGraph& q, const acc
       const std::string at = "design.protected[" + std::to_string(i) + "]";
       const auto it = std::find_if(plan.layers.begin(), plan.layers.end(), [&](const LayerPlan& lp) { return lp.name == cl.layer; });
       if (it == plan.layers.end())
-        throw ConfigError(at + ".layer: no compute layer named '" + cl.layer + "' (compute layers: " + layer_names(mp) + ")");
+        throw ConfigError(at + ".layer: no compute layer named '" + excerpt(cl.layer) + "' (compute layers: " + layer_names(mp) + ")");
       const auto n = static_cast<int64_t>(it->protected_channels.size());
       for (std::size_t c = 0; c < cl.channels.size(); ++c) {
         const int64_t ch = cl.channels[c];

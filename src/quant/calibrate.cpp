@@ -83,13 +83,31 @@ Encoding make_encoding(double lo, double hi, bool nonneg, int bits, int k) {
     e.qmax = (1 << (k - 1)) - 1;
     e.scale = hi > lo ? (hi - lo) / (e.qmax - e.qmin) : 1.0;
     const double zp = e.qmin - lo / e.scale;
-    e.zero_point = static_cast<int32_t>(std::clamp<int64_t>(round_half_away(zp), e.qmin, e.qmax));
+    e.zero_point = static_cast<int32_t>(round_clamp(zp, e.qmin, e.qmax));
   }
   return e;
 }
 
-/// Quantized value of real x in encoding e (no clamping).
-int64_t quantize_real(double x, const Encoding& e) { return round_half_away(x / e.scale) + e.zero_point; }
+/// Quantized value of real x in encoding e, clamped only to +-2^40 (far beyond any register, and within
+/// int64 whatever x is).
+int64_t quantize_real(double x, const Encoding& e) {
+  constexpr int64_t kFar = int64_t{1} << 40;
+  return round_clamp(x / e.scale, -kFar, kFar) + e.zero_point;
+}
+
+/// The fixed-point form of a real rescaling factor `m` of layer `layer`. A factor that is not finite and
+/// >= 0, or needs a left shift past kMaxLeftShift, comes from absurd scales (a corrupted weight or bias,
+/// a degenerate calibration): no integer result would mean anything, so the layer is rejected.
+QuantizedMultiplier checked_multiplier(double m, const std::string& layer, const char* what) {
+  const QuantizedMultiplier q = std::isfinite(m) && m >= 0.0 ? quantize_multiplier(m) : QuantizedMultiplier{0, kMaxLeftShift + 1};
+  if (q.shift > kMaxLeftShift) {
+    std::ostringstream os;
+    os << "layer '" << layer << "': " << what << " " << m
+       << " is outside the representable range [0, 2^31) (absurd weight, bias or activation scales)";
+    throw ValidationError(os.str());
+  }
+  return q;
+}
 
 /// Output clamp [act_min, act_max] of layer L: the register range of `e`, narrowed by activation `act`
 /// (Relu = [0, inf), Clip = [min, max]) when there is one.
@@ -101,6 +119,9 @@ void set_clamp(QLayer& L, const Encoding& e, const Node* act) {
     if (std::isfinite(amin)) lo = std::max<int64_t>(lo, quantize_real(amin, e));
     if (std::isfinite(amax)) hi = std::min<int64_t>(hi, quantize_real(amax, e));
   }
+  // A clip bound outside the register range clamps to it (the int32 conversion must not wrap).
+  lo = std::clamp<int64_t>(lo, e.qmin, e.qmax);
+  hi = std::clamp<int64_t>(hi, e.qmin, e.qmax);
   L.act_min = static_cast<int32_t>(lo);
   L.act_max = static_cast<int32_t>(std::max(lo, hi));
 }
@@ -150,15 +171,19 @@ void check_input_fits(const Graph& g, const data::Dataset& ds) {
   if (g.values[g.input].shape != ds.image_shape)
     throw ValidationError("model input '" + g.values[g.input].name + "' has shape " + to_string(g.values[g.input].shape) +
                           " per image, but the dataset's images are " + to_string(ds.image_shape));
+  // No images would make every accuracy 0/0, reported as 0 (and a design "feasible" on nothing).
+  if (ds.count() == 0) throw ValidationError(ds.source + ": the dataset has no images");
 }
 
-void check_labels_fit(const Graph& g, const data::Dataset& ds) {
+void check_labels(const Graph& g, const data::Dataset& ds) {
+  // A label outside the model's classes can never be predicted: the data does not belong to this model.
   const int64_t classes = numel(g.values[g.output].shape);
   for (int64_t i = 0; i < ds.count(); ++i)
-    if (ds.labels[static_cast<size_t>(i)] < 0 || ds.labels[static_cast<size_t>(i)] >= classes)
-      throw ValidationError(ds.source + ": label " + std::to_string(ds.labels[static_cast<size_t>(i)]) + " of image " +
-                            std::to_string(i) + " is not a class of the model, whose output '" + g.values[g.output].name +
-                            "' has " + std::to_string(classes) + " values");
+    if (ds.labels[i] < 0 || ds.labels[i] >= classes)
+      throw ValidationError(ds.source + ": label " + std::to_string(ds.labels[i]) + " of image " + std::to_string(i) +
+                            " is outside the model's " + std::to_string(classes) + " classes [0, " +
+                            std::to_string(classes - 1) + "] (its output '" + g.values[g.output].name + "' has " +
+                            std::to_string(classes) + " values)");
 }
 
 FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t images) {
@@ -354,11 +379,11 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
           const double sw = amax > 0 ? amax / wmax : 1.0;
           L.weight_scale[o] = sw;
           for (int64_t j = 0; j < kk; ++j)
-            L.weight[o * kk + j] = static_cast<int32_t>(std::clamp<int64_t>(round_half_away(n.weight.data[o * kk + j] / sw), -wmax, wmax));
+            L.weight[o * kk + j] = static_cast<int32_t>(round_clamp(n.weight.data[o * kk + j] / sw, -wmax, wmax));
           const double sb = ein.scale * sw;
-          L.bias[o] = static_cast<int32_t>(std::clamp<int64_t>(round_half_away(n.bias[o] / sb), std::numeric_limits<int32_t>::min(),
-                                                               std::numeric_limits<int32_t>::max()));
-          L.requant[o] = quantize_multiplier(sb / eout.scale);
+          L.bias[o] = static_cast<int32_t>(round_clamp(n.bias[o] / sb, std::numeric_limits<int32_t>::min(),
+                                                       std::numeric_limits<int32_t>::max()));
+          L.requant[o] = checked_multiplier(sb / eout.scale, n.name, "requantization scale");
         }
         fused_bounds(eout);
         break;
@@ -371,9 +396,10 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
         // TFLite reference Add: inputs scaled to 2*max(s1,s2) with `left_shift` bits of headroom.
         L.left_shift = std::min(20, 30 - (opt.abits + 1));
         const double twice_max = 2.0 * std::max(e1.scale, e2.scale);
-        L.add_in[0] = quantize_multiplier(e1.scale / twice_max);
-        L.add_in[1] = quantize_multiplier(e2.scale / twice_max);
-        L.add_out = quantize_multiplier(twice_max / (static_cast<double>(int64_t{1} << L.left_shift) * eout.scale));
+        L.add_in[0] = checked_multiplier(e1.scale / twice_max, n.name, "input scale");
+        L.add_in[1] = checked_multiplier(e2.scale / twice_max, n.name, "input scale");
+        L.add_out = checked_multiplier(twice_max / (static_cast<double>(int64_t{1} << L.left_shift) * eout.scale), n.name,
+                                       "output scale");
         fused_bounds(eout);
         break;
       }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
 #include "run_ftdla.hpp"
@@ -137,6 +138,41 @@ TEST(CliDataErrors, WellFormedPlainIdxSetEvaluates) {
   EXPECT_NE(r.out.find("5 images"), std::string::npos) << r.out;
 }
 
+/// Like write_idx_split, with label i equal to `label(i)`.
+template <typename Label>
+void write_idx_split_labels(const std::string& dir, const std::string& prefix, uint32_t images, Label label) {
+  write_idx_split(dir, prefix, images, images);
+  std::string lab;
+  put_be32(lab, 0x00000801);
+  put_be32(lab, images);
+  for (uint32_t i = 0; i < images; ++i) lab += static_cast<char>(label(i));
+  std::ofstream(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary) << lab;
+}
+
+TEST(CliDataErrors, LabelOutsideTheModelsClassesNamesTheImage) {
+  // LeNet-5 has 10 classes: label 10 (first at image 7) and 200 can never be predicted.
+  const TempDir d("ftdla-cli");
+  write_idx_split_labels(d.path(), "t10k", 12, [](uint32_t i) { return i == 7 || i == 9 ? (i == 7 ? 10 : 200) : i % 10; });
+  write_idx_split(d.path(), "train", 5, 5);
+  for (const char* precision : {"int", "float"}) {
+    const Result r = ftdla({"eval", "--data", d.path(), "--precision", precision, "--calib-images", "5"});
+    expect_one_line_error(r, {"label 10 of image 7", "10 classes"});
+  }
+  const Result inj = ftdla({"inject", "--data", d.path(), "--faults", "1", "--trials", "5", "--calib-images", "5"});
+  expect_one_line_error(inj, {"label 10 of image 7"});
+}
+
+TEST(CliDataErrors, EmptyTestSetIsAnError) {
+  // Accuracy over no images used to print 0.0000 (and optimize called designs feasible on nothing).
+  const TempDir d("ftdla-cli");
+  write_idx_split(d.path(), "t10k", 0, 0);
+  write_idx_split(d.path(), "train", 5, 5);
+  const Result r = ftdla({"eval", "--data", d.path(), "--calib-images", "5"});
+  expect_one_line_error(r, {d.path(), "no images"});
+  const Result opt = ftdla({"optimize", "--data", d.path(), "--calib-images", "5", "--budget", "1", "--cache", "none"});
+  expect_one_line_error(opt, {"no images"});
+}
+
 // --- Quantization options -------------------------------------------------------------------------------
 
 TEST(CliQuantErrors, BitWidthsOutOfRange) {
@@ -224,6 +260,84 @@ TEST(CliInjectErrors, ResumeWithoutSavedFile) {
   const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--json", d.file("none.json"), "--resume"} +
                          kInjectFast);
   expect_one_line_error(r, {"none.json"});
+}
+
+/// `j` with the checksum a resumable result file carries (FNV-1a 64 of the compact dump without it):
+/// what someone editing a file by hand could recompute.
+nlohmann::json rechecksum(nlohmann::json j) {
+  j.erase("checksum");
+  j["checksum"] = "fnv1a64:" + hex64(fnv1a64(j.dump()));
+  return j;
+}
+
+TEST(CliInjectErrors, CorruptResumeFilesAreOneLineErrors) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("campaign.json");
+  const std::vector<std::string> base = std::vector<std::string>{"inject", "--faults", "1", "--trials", "40", "--json", out} + kInjectFast;
+  ASSERT_EQ(ftdla(base).status, 0);
+  const nlohmann::json good = nlohmann::json::parse(read_file(out));
+  ASSERT_TRUE(good.contains("checksum"));
+  const std::vector<std::string> resume = base + std::vector<std::string>{"--resume"};
+  ASSERT_EQ(ftdla(resume).status, 0) << "the intact file resumes: the errors below come from the edits";
+  auto counts = [&](const char* key, int64_t v) {
+    nlohmann::json j = good;
+    j["counts"][key] = v;
+    return rechecksum(j);
+  };
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {counts("trials", -1000), "trials = -1000 is negative"},  // used to segfault in Injector::run
+      {counts("sdc", 41), "exceeds trials"},                     // used to fail an assertion (exit 3)
+      {counts("sdc", -5), "sdc = -5 is negative"},               // used to finish with wrong totals
+  };
+  for (const auto& [j, names] : cases) {
+    write_file_atomic(out, j.dump(2));
+    const Result r = ftdla(resume);
+    expect_one_line_error(r, {out, names});
+    EXPECT_EQ(r.status, 1) << r.command;
+  }
+  nlohmann::json edited = good;
+  edited["counts"]["faults"] = good["counts"]["faults"].get<int64_t>() + 1;  // a plausible hand edit, old checksum
+  write_file_atomic(out, edited.dump(2));
+  expect_one_line_error(ftdla(resume), {out, "checksum mismatch"});
+  const std::string text = good.dump(2);
+  write_file_atomic(out, text.substr(0, text.size() - 40));
+  expect_one_line_error(ftdla(resume), {out, "not a ftdla result file"});
+}
+
+TEST(CliInjectErrors, ResumeWithAnotherModelAtTheSamePathIsRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string model = d.file("model.onnx"), out = d.file("campaign.json");
+  const std::string lenet = read_file(std::string(FTDLA_SOURCE_DIR) + "/models/lenet5.onnx");
+  write_file_atomic(model, lenet);
+  const std::vector<std::string> base = std::vector<std::string>{"inject", model, "--faults", "1", "--trials", "20", "--json", out} + kInjectFast;
+  ASSERT_EQ(ftdla(base).status, 0);
+  EXPECT_EQ(ftdla(base + std::vector<std::string>{"--resume"}).status, 0) << "same bytes: resumable";
+  // Same path, different weights: the middle of the file is fc1's float data; flipping bit 0 of one byte
+  // changes one weight slightly (still a valid model of the same shape).
+  std::string changed = lenet;
+  changed[changed.size() / 2] ^= 0x01;
+  write_file_atomic(model, changed);
+  const std::string saved = read_file(out);
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "different configuration", "model_fnv1a64"});
+  EXPECT_EQ(read_file(out), saved);
+}
+
+TEST(CliCharacterizeErrors, ResumeCountsOutsideTheirStratumAreRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("vuln.json");
+  const std::vector<std::string> base = {"characterize", "--samples", "10", "--neurons", "2", "--images", "10",
+                                         "--calib-images", "64", "--json", out};
+  ASSERT_EQ(ftdla(base).status, 0);
+  nlohmann::json j = nlohmann::json::parse(read_file(out));
+  ASSERT_TRUE(j.contains("checksum"));
+  const int64_t sdc0 = j["strata_sdc"][0].get<int64_t>();
+  EXPECT_EQ(ftdla(base + std::vector<std::string>{"--resume"}).status, 0) << "intact file: resumable";
+  j["strata_sdc"][0] = 11;  // more SDCs than the stratum's 10 injections
+  write_file_atomic(out, rechecksum(j).dump(2));
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "strata_sdc[0] = 11"});
+  j["strata_sdc"][0] = sdc0 == 0 ? 1 : sdc0 - 1;  // a plausible hand edit, old checksum
+  write_file_atomic(out, j.dump(2));
+  expect_one_line_error(ftdla(base + std::vector<std::string>{"--resume"}), {out, "checksum mismatch"});
 }
 
 // --- --max-memory ---------------------------------------------------------------------------------------------
@@ -331,6 +445,37 @@ TEST(CliOptimize, NonsenseDecisionOptionsAreRejected) {
   const Result help = ftdla({"optimize", "--help"});
   for (const char* opt : {"--risk", "--max-trials", "--validation-images", "--validation-trials"})
     EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+}
+
+TEST(CliOptimize, SpaceIntegersThatWouldWrapOrTruncateAreRejected) {
+  const TempDir d("ftdla-cli");
+  const std::string space = d.file("space.json");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"k": [4294967302]})", "space.k[0]"},  // used to run as k = 6
+      {R"({"k": [4.7]})", "space.k[0]: must be an integer"},  // used to run as k = 4
+      {R"({"lanes": [1, 2.5]})", "space.lanes[1]: must be an integer"},
+      {R"({"harden_max": 1e10})", "space.harden_max"},
+      {R"({"accel": {"rows": 4294967328}})", "space.accel.rows"}};
+  for (const auto& [text, name] : cases) {
+    write_file_atomic(space, text);
+    const Result r = ftdla({"optimize", "--space", space, "--budget", "1", "--cache", "none"});
+    expect_one_line_error(r, {name});
+    EXPECT_EQ(r.status, 2) << text;
+  }
+}
+
+TEST(CliOptimize, HostileJsonGivesAShortOneLineError) {
+  const TempDir d("ftdla-cli");
+  const std::string space = d.file("space.json");
+  write_file_atomic(space, std::string(5000000, '['));  // used to exhaust memory at 50M levels
+  expect_one_line_error(ftdla({"optimize", "--space", space, "--budget", "1"}), {space, "nested deeper than 64"});
+  const std::string huge(10 << 20, 'k');
+  for (const std::string& text : {"{\"" + huge + "\": 1}", "{\"k\": [\"" + huge + "\"]}", "{\"k\": [1, " + huge + "]}"}) {
+    write_file_atomic(space, text);
+    const Result r = ftdla({"optimize", "--space", space, "--budget", "1"});
+    expect_one_line_error(r, {"space"});
+    EXPECT_LT(r.err.size(), 400u) << "error echoes the huge value: " << r.err.substr(0, 400);
+  }
 }
 
 TEST(CliOptimize, ValidatesTheChosenDesignAndEveryBaselineOnHeldOutImages) {

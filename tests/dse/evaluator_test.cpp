@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/temp_dir.hpp"
 #include "ftdla/dse/cross_layer.hpp"
 #include "support/models.hpp"
 
@@ -61,6 +63,29 @@ TEST(Evaluator, CachesAcrossRunsWithIdenticalResults) {
   Evaluator third(fx().g, test::test_set(), test::calib_set(), fx().qo, other, {}, {}, "lenet5-test", cache);
   EXPECT_FALSE(third.evaluate(d).cached);
   ::unlink(cache.c_str());
+}
+
+TEST(Evaluator, CacheEntriesWithImpossibleCountsAreMeasuredAgain) {
+  const TempDir dir("ftdla-cache");
+  const std::string cache = dir.file("evaluations.jsonl");
+  protect::DesignPoint d;
+  d.harden_bits = 2;
+  {
+    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+    ASSERT_FALSE(ev.evaluate(d).cached);
+  }
+  nlohmann::json line = nlohmann::json::parse(read_file(cache));
+  const int64_t trials = line["metrics"]["trials"].get<int64_t>();
+  for (const auto& [key, value] : std::vector<std::pair<std::string, int64_t>>{{"sdc", trials + 1}, {"golden_correct", -5}}) {
+    nlohmann::json bad = line;
+    bad["metrics"][key] = value;
+    write_file_atomic(cache, bad.dump() + "\n");
+    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+    EXPECT_FALSE(ev.evaluate(d).cached) << key << " = " << value;
+  }
+  write_file_atomic(cache, line.dump() + "\n");  // the unedited line is still a hit
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+  EXPECT_TRUE(ev.evaluate(d).cached);
 }
 
 TEST(Evaluator, ProtectionOrdersReliabilityAndCost) {

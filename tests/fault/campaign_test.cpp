@@ -305,3 +305,179 @@ TEST(DensePath, CampaignCountsDoNotDependOnTheCrossover) {
 
 }  // namespace
 }  // namespace ftdla::fault
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ftdla/core/atomic_file.hpp"
+#include "ftdla/core/temp_dir.hpp"
+#include "ftdla/fault/checkpoint.hpp"
+
+namespace ftdla::fault {
+namespace {
+
+void expect_validation_error(const std::function<void()>& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "expected ValidationError naming '" << part << "'";
+  } catch (const ValidationError& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(InjectorValidation, OutOfRangeFaultsAreErrorsOnEveryPath) {
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 1);
+  const engine::Trace& gt = golden.trace(0);
+  const size_t conv1 = mp.layers.at(0).layer;
+  const auto& d = mp.layers[0].dims;
+  size_t non_compute = 0;
+  while (lenet().q.layers[non_compute].op == quant::QOp::Compute) ++non_compute;
+  TransientFault ok;
+  ok.site = Site::Acc;
+  ok.layer = conv1;
+  ok.m = d.m - 1;
+  ok.n = d.n - 1;
+  ok.k = d.k - 1;
+  ok.bit = 31;
+  struct Case {
+    FaultSet f;
+    std::string names;
+  };
+  std::vector<Case> cases;
+  auto transient = [&](auto edit, const std::string& names) {
+    FaultSet f;
+    f.transients.push_back(ok);
+    edit(f.transients.back());
+    cases.push_back({f, names});
+  };
+  transient([](TransientFault& t) { t.layer = 999; }, "layer 999");
+  transient([&](TransientFault& t) { t.layer = non_compute; }, "not a compute layer");
+  transient([&](TransientFault& t) { t.m = d.m; }, "m = " + std::to_string(d.m));
+  transient([&](TransientFault& t) { t.n = -1; }, "n = -1");
+  transient([&](TransientFault& t) { t.k = d.k; }, "k = " + std::to_string(d.k));
+  transient([&](TransientFault& t) { t.g = 1; }, "g = 1");
+  transient([](TransientFault& t) { t.bit = 32; }, "bit = 32");
+  transient([](TransientFault& t) { t.site = Site::Neuron; t.bit = 8; }, "bit = 8");
+  transient([&](TransientFault& t) { t.site = Site::Weight; t.span_end = d.m + 5; }, "span_end");
+  {
+    FaultSet f;
+    f.permanents.push_back({Site::Neuron, 32, 0, 0, true});
+    cases.push_back({f, "PE row = 32"});
+    f.permanents = {{Site::Weight, 0, 0, 9, true}};
+    cases.push_back({f, "bit = 9"});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.names);
+    expect_validation_error([&] { inj.run(gt, c.f); }, c.names);
+    expect_validation_error([&] { inj.run_reference(gt, c.f); }, c.names);
+    expect_validation_error([&] { inj.run_dense(gt.values[lenet().q.input], gt.values[lenet().q.output], c.f); }, c.names);
+  }
+  // The boundary values themselves are valid: the errors above come from the one bad field.
+  FaultSet good;
+  good.transients.push_back(ok);
+  EXPECT_NO_THROW(inj.run(gt, good));
+  EXPECT_EQ(inj.run(gt, good).top1 >= 0, true);
+}
+
+TEST(Campaign, NegativeTrialRangeIsAnError) {
+  const accel::Mapping mp = accel::map_network(lenet().q, {});
+  const Injector inj(*lenet().engine, mp);
+  const GoldenSet golden(*lenet().engine, test::test_set(), 4);
+  CampaignSpec s;
+  s.mode = FaultMode::Count;
+  s.faults = 1;
+  s.trials = 10;
+  s.images = 4;
+  const Campaign camp(inj, golden, s);
+  EXPECT_THROW(camp.run(-1000, 10), ValidationError);
+  EXPECT_THROW(camp.run(5, 4), ValidationError);
+}
+
+// --- checkpoints -------------------------------------------------------------------------------------
+
+struct Checkpointed {
+  accel::Mapping mp = accel::map_network(lenet().q, {});
+  Injector inj{*lenet().engine, mp};
+  GoldenSet golden{*lenet().engine, test::test_set(), 4};
+  CampaignSpec spec = [] {
+    CampaignSpec s;
+    s.mode = FaultMode::Count;
+    s.faults = 1;
+    s.trials = 60;
+    s.images = 4;
+    return s;
+  }();
+  Campaign camp{inj, golden, spec};
+  TempDir dir{"ftdla-ckpt"};
+  CheckpointOptions opt(bool resume) const {
+    CheckpointOptions o;
+    o.path = dir.file("c.json");
+    o.resume = resume;
+    o.config = {{"seed", 1}};
+    return o;
+  }
+};
+
+TEST(Checkpoint, ResumeOfAnIntactFileGivesTheSameCounts) {
+  Checkpointed c;
+  const CheckpointedResult first = run_checkpointed(c.camp, c.opt(false));
+  ASSERT_TRUE(first.completed);
+  const nlohmann::json saved = nlohmann::json::parse(read_file(c.opt(false).path));
+  EXPECT_EQ(saved.at("checksum").get<std::string>().rfind("fnv1a64:", 0), 0u);
+  const CheckpointedResult again = run_checkpointed(c.camp, c.opt(true));
+  EXPECT_EQ(again.counts.trials, first.counts.trials);
+  EXPECT_EQ(again.counts.sdc, first.counts.sdc);
+  EXPECT_EQ(again.counts.masked, first.counts.masked);
+}
+
+/// Resume from `saved` written to the checkpoint path; expect ImportError containing `part`.
+void expect_resume_error(const Checkpointed& c, const std::string& saved, const std::string& part) {
+  write_file_atomic(c.opt(true).path, saved);
+  try {
+    run_checkpointed(c.camp, c.opt(true));
+    ADD_FAILURE() << "expected ImportError naming '" << part << "'";
+  } catch (const ImportError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(part), std::string::npos) << msg;
+    EXPECT_NE(msg.find(c.opt(true).path), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+TEST(Checkpoint, TruncatedOrEditedFilesAreRejected) {
+  Checkpointed c;
+  run_checkpointed(c.camp, c.opt(false));
+  const std::string good = read_file(c.opt(false).path);
+  expect_resume_error(c, good.substr(0, good.size() / 2), "not a ftdla result file");
+  nlohmann::json j = nlohmann::json::parse(good);
+  j["counts"]["sdc"] = j["counts"]["sdc"].get<int64_t>() + 1;  // edited, checksum left alone
+  expect_resume_error(c, j.dump(2), "checksum mismatch");
+  j.erase("checksum");
+  expect_resume_error(c, j.dump(2), "no checksum");
+}
+
+TEST(Checkpoint, ImpossibleCountsAreRejectedEvenWithAValidChecksum) {
+  Checkpointed c;
+  CheckpointOptions half = c.opt(false);
+  run_checkpointed(c.camp, half);
+  const nlohmann::json good = nlohmann::json::parse(read_file(half.path));
+  const int64_t trials = good["counts"]["trials"].get<int64_t>();
+  auto with = [&](const char* key, int64_t v) {
+    nlohmann::json j = good;
+    j["counts"][key] = v;
+    return with_checksum(j).dump(2);
+  };
+  expect_resume_error(c, with("trials", -1000), "trials = -1000 is negative");
+  expect_resume_error(c, with("sdc", -5), "sdc = -5 is negative");
+  expect_resume_error(c, with("sdc", trials + 1), "exceeds trials");
+  expect_resume_error(c, with("golden_correct", trials + 1), "golden_correct");
+  expect_resume_error(c, with("trials", 1000), "exceeds the 60 requested");
+  // The same edit path with sane values resumes (the rejections above are about the values).
+  write_file_atomic(half.path, with("sdc", 0));
+  EXPECT_NO_THROW(run_checkpointed(c.camp, c.opt(true)));
+}
+
+}  // namespace
+}  // namespace ftdla::fault

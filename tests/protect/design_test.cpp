@@ -210,6 +210,24 @@ TEST(ParseDesignValidation, EveryRuleNamesItsKey) {
   for (const auto& [doc, needle] : cases) expect_config_error(json::parse(doc), needle);
 }
 
+TEST(ParseDesignValidation, IntegersThatWouldWrapAndHugeEchoesAreRejectedCleanly) {
+  // 4294967302 = 2^32 + 6 used to wrap to 6 through an int conversion.
+  expect_config_error(json::parse(R"({"k": 4294967302})"), "design.k: must be in");
+  expect_config_error(json::parse(R"({"accel": {"rows": 4294967328}})"), "design.accel.rows: must be in");
+  expect_config_error(json::parse(R"({"k": 18446744073709551615})"), "design.k: must be an integer");
+  // A 1 MB key or value is echoed cut to 80 characters, not whole.
+  const std::string huge(1 << 20, 'x');
+  for (const json& doc : {json{{huge, 1}}, json{{"k", huge}}, json{{"accel", {{"dataflow", huge}}}}}) {
+    try {
+      (void)parse_design(doc);
+      ADD_FAILURE() << "no ConfigError";
+    } catch (const ConfigError& e) {
+      EXPECT_LT(std::string(e.what()).size(), 300u);
+      EXPECT_NE(std::string(e.what()).find("xxx..."), std::string::npos) << std::string(e.what()).substr(0, 300);
+    }
+  }
+}
+
 TEST(ParseDesignValidation, CustomRootPathAppearsInMessages) {
   try {
     (void)parse_design(json::parse(R"({"lanes": -3})"), "points[4]");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <climits>
+#include <cmath>
 #include <limits>
 
 #include "ftdla/core/error.hpp"
@@ -109,6 +111,85 @@ TEST(Requantize, RoundHalfAwayEqualsStdRound) {
     ASSERT_EQ(round_half_away(x), static_cast<int64_t>(std::round(x))) << x;
     const double tie = std::floor(x) + 0.5;
     ASSERT_EQ(round_half_away(tie), static_cast<int64_t>(std::round(tie))) << tie;
+  }
+}
+
+TEST(Requantize, ShiftsOutsideTheUsualRangeSaturateInsteadOfOverflowing) {
+  // A corrupted multiplier (shift 69 .. 124 came out of a flipped weight byte) must give the saturated /
+  // vanishing result, not an int64 shift by >= 64 bits.
+  const int32_t mx = std::numeric_limits<int32_t>::max(), mn = std::numeric_limits<int32_t>::min();
+  // From shift 31 on, every nonzero x saturates before the multiply: larger shifts change nothing.
+  const QuantizedMultiplier at31{1 << 30, kMaxLeftShift};
+  EXPECT_EQ(multiply_by_quantized_multiplier(5, at31), 1 << 30);  // saturated 2^31 - 1, times 1/2
+  EXPECT_EQ(multiply_by_quantized_multiplier(-5, at31), -(1 << 30));
+  for (int shift : {32, 33, 63, 64, 69, 124, 1000}) {
+    const QuantizedMultiplier big{1 << 30, shift};
+    for (int32_t x : {5, -5, 1, -1, mx, mn})
+      EXPECT_EQ(multiply_by_quantized_multiplier(x, big), multiply_by_quantized_multiplier(x, at31)) << shift << " " << x;
+    EXPECT_EQ(multiply_by_quantized_multiplier(0, big), 0) << shift;
+  }
+  for (int shift : {-32, -33, -64, -124}) {
+    const QuantizedMultiplier tiny{mx, shift};
+    EXPECT_EQ(multiply_by_quantized_multiplier(mx, tiny), 0) << shift;
+    EXPECT_EQ(multiply_by_quantized_multiplier(mn + 1, tiny), 0) << shift;
+  }
+  EXPECT_EQ(rounding_divide_by_pot(mn, 32), -1);  // exactly -1/2: half away from zero
+  EXPECT_EQ(rounding_divide_by_pot(mn, 33), 0);
+  EXPECT_EQ(rounding_divide_by_pot(mx, 40), 0);
+}
+
+TEST(Requantize, RoundClampIsDefinedForEveryDouble) {
+  EXPECT_EQ(round_clamp(2.5, -10, 10), 3);
+  EXPECT_EQ(round_clamp(-2.5, -10, 10), -3);
+  EXPECT_EQ(round_clamp(1e300, -10, 10), 10);
+  EXPECT_EQ(round_clamp(-1e300, -10, 10), -10);
+  EXPECT_EQ(round_clamp(std::nan(""), -10, 10), -10);
+  EXPECT_EQ(round_clamp(1e300, INT32_MIN, INT32_MAX), INT32_MAX);
+}
+
+/// One Gemm y = w0 * x0 + w1 * x1 on two features; x1 is 0 in every calibration image, so w1 does not
+/// widen the output range but does set the weight scale.
+model::Graph two_feature_gemm(float w1) {
+  model::Graph g;
+  g.values = {{"x", {2}}, {"y", {1}}};
+  g.input = 0;
+  g.output = 1;
+  model::Node n;
+  n.name = "fc_corrupt";
+  n.op = model::OpKind::Gemm;
+  n.inputs = {0};
+  n.output = 1;
+  n.weight = Tensor<float>({1, 2}, std::vector<float>{0.5f, w1});
+  n.bias = {0.0f};
+  g.nodes.push_back(n);
+  return g;
+}
+
+data::Dataset first_feature_only() {
+  data::Dataset ds;
+  ds.source = "synthetic";
+  ds.image_shape = {2};
+  for (int i = 0; i < 16; ++i) {
+    ds.pixels.push_back(static_cast<float>(i) / 16.0f);
+    ds.pixels.push_back(0.0f);
+    ds.labels.push_back(0);
+  }
+  return ds;
+}
+
+TEST(Quantize, AScaleOutsideTheFixedPointRangeIsRejectedNamingTheLayer) {
+  QuantOptions o;
+  o.calib_images = 16;
+  // A sane second weight quantizes (the rejection below is caused by the corrupt value, not the setup).
+  EXPECT_NO_THROW(quantize(two_feature_gemm(0.25f), first_feature_only(), o));
+  // A flipped exponent bit makes w1 ~1e30: weight scale / output scale needs a shift of ~90 bits.
+  try {
+    (void)quantize(two_feature_gemm(1e30f), first_feature_only(), o);
+    ADD_FAILURE() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("fc_corrupt"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("requantization scale"), std::string::npos) << msg;
   }
 }
 

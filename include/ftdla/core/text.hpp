@@ -23,18 +23,27 @@ inline std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+/// Longest key prefix compared for a suggestion: edit_distance is O(|a| |b|), and a huge key is no typo.
+inline constexpr std::size_t kSuggestPrefix = 256;
+
 /// The candidate closest to `key` by edit distance (first on ties); empty if there are none.
 inline std::string closest_match(const std::string& key, const std::vector<std::string>& candidates) {
+  const std::string k = key.substr(0, kSuggestPrefix);
   std::string best;
   std::size_t best_d = ~std::size_t{0};
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(key, c);
+    const std::size_t d = edit_distance(k, c);
     if (d < best_d) {
       best_d = d;
       best = c;
     }
   }
   return best;
+}
+
+/// `s` for an error message: at most `max` characters, cut ones replaced by "..." (input may be huge).
+inline std::string excerpt(const std::string& s, std::size_t max = 80) {
+  return s.size() <= max ? s : s.substr(0, max) + "...";
 }
 
 /// Quote for /bin/sh: wrap in single quotes, each embedded ' becomes '\''.

@@ -50,11 +50,16 @@ struct IdxArray {
   std::vector<uint8_t> bytes;
 };
 
-/// Read an IDX file (ubyte element type); `path` may be gzipped (detected by magic). Throws ImportError.
+/// Bound on one IDX file's payload (decompressed): Fashion-MNIST's largest is 47 MB; a gzip bomb stops here.
+inline constexpr int64_t kMaxIdxBytes = int64_t{1} << 30;
+
+/// Read an IDX file (ubyte element type); `path` may be gzipped (detected by magic). Throws ImportError
+/// (bad header, payload size not what the header declares, over kMaxIdxBytes, corrupt or truncated gzip).
 IdxArray read_idx(const std::string& path);
 
 /// Load split "train" or "test" from `dir` ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]).
-/// Throws ImportError (missing directory/file, bad format) or ValidationError (image/label count mismatch).
+/// Throws ImportError (missing directory/file, bad format) or ValidationError (image/label count mismatch,
+/// no images).
 Dataset load_split(const std::string& dir, const std::string& split, const DataOptions& opt = {});
 
 /// A .npy array: NPY format 1.0, 2.0 or 3.0, C order, little-endian (or byte-sized) elements.

@@ -14,6 +14,16 @@ namespace ftdla::fault {
 
 nlohmann::json to_json(const CampaignCounts& c);
 CampaignCounts counts_from_json(const nlohmann::json& j, const std::string& where);
+/// Throws ImportError naming `where` unless 0 <= every count, sdc + masked, faulty_correct and
+/// golden_correct <= trials <= `max_trials` (what a saved campaign of `max_trials` trials can hold).
+void validate_counts(const CampaignCounts& c, int64_t max_trials, const std::string& where);
+
+/// `j` with a "checksum" key added: FNV-1a 64 of the compact dump of `j` without that key. Every result
+/// file a run may resume from carries one.
+nlohmann::json with_checksum(nlohmann::json j);
+/// Parse a saved result file for resuming. Throws ImportError naming `path` if it is not JSON, has no
+/// checksum or its checksum does not match (truncated or edited by hand).
+nlohmann::json read_checksummed(const std::string& path);
 
 /// Summary JSON of a campaign: counts, rates with 95% Wilson intervals, throughput.
 nlohmann::json summarize(const CampaignCounts& c, double seconds);

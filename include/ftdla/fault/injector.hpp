@@ -43,6 +43,12 @@ class Injector {
   std::vector<int32_t> run_reference(const engine::Trace& golden, const FaultSet& faults,
                                      engine::Trace* trace = nullptr) const;
 
+  /// Throws ValidationError naming the first fault that does not fit the network and array: a transient
+  /// on a layer that is not a compute layer, coordinates (g, m, n, k, span_end) outside the layer's GEMM,
+  /// a permanent fault outside the R x C array, or a bit outside the site's register. run(), run_dense()
+  /// and run_reference() call it: an out-of-range fault would otherwise be dropped or read past buffers.
+  void validate(const FaultSet& faults) const;
+
   /// Width in bits of a site's register (A, P, W or A).
   int register_bits(Site s) const;
   const Shield& shield() const { return shield_; }

@@ -66,6 +66,12 @@ struct Graph {
   int consumers(int v) const;
   /// Recompute every value shape from the input shape; throws ValidationError naming the node on mismatch.
   void infer_shapes();
+  /// The output shape of `n` from the current shapes of its inputs (one step of infer_shapes, O(1) in the
+  /// graph size); throws ValidationError naming the node.
+  Shape output_shape(const Node& n) const;
+
+ private:
+  Shape output_shape_unchecked(const Node& n) const;
 };
 
 }  // namespace ftdla::model

@@ -7,9 +7,10 @@
 
 namespace ftdla::model {
 
-/// Load and simplify an ONNX model. Throws ImportError (unreadable, truncated, not ONNX),
-/// UnsupportedError (op/attribute we do not implement: names op type and node) or
-/// ValidationError (inconsistent shapes).
+/// Load and simplify an ONNX model. Throws ImportError (unreadable, truncated, not ONNX; initializer
+/// dims that do not match its data or exceed 2 GiB in all; a value defined twice; an undefined input or
+/// a cycle), UnsupportedError (op/attribute we do not implement: names op type and node) or
+/// ValidationError (inconsistent shapes, NaN/Inf weights, attribute values out of range).
 Graph load_onnx(const std::string& path);
 
 /// Same, from serialized bytes; `origin` names the source in messages.

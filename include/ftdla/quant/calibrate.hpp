@@ -27,10 +27,11 @@ FloatRanges measure_ranges(const model::Graph& g, const data::Dataset& calib, in
 QGraph quantize(const model::Graph& g, const data::Dataset& calib, const QuantOptions& opt,
                 const FloatRanges* ranges = nullptr);
 
-/// Check that a dataset's images fit the model's input shape; throws ValidationError naming both shapes.
+/// Check that a dataset fits the model: its images have the model's input shape (else ValidationError
+/// naming both shapes) and it has at least one image.
 void check_input_fits(const model::Graph& g, const data::Dataset& ds);
-/// Check that every label of a test set is one of the model's outputs (a class index below the number
-/// of logits); throws ValidationError naming the first label that is not.
-void check_labels_fit(const model::Graph& g, const data::Dataset& ds);
+/// Check that every label of `ds` is one of the model's classes [0, numel(output)), where accuracy is
+/// measured (calibration ignores labels); throws ValidationError naming the first bad image index.
+void check_labels(const model::Graph& g, const data::Dataset& ds);
 
 }  // namespace ftdla::quant

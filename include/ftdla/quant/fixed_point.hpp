@@ -41,8 +41,15 @@ inline int32_t srdhm(int32_t a, int32_t b) {
   return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));  // C++ division truncates toward zero
 }
 
-/// RoundingDivideByPOT (gemmlowp): x / 2^e rounded half away from zero, 0 <= e <= 31.
+/// Largest left shift a multiplier may carry (M < 2^31): quantize() rejects a layer whose scales need
+/// more. Shifts outside [-31, kMaxLeftShift] never come out of quantize(); the arithmetic below is
+/// still defined for them (saturating), so a corrupted QGraph cannot cause undefined behaviour.
+inline constexpr int kMaxLeftShift = 31;
+
+/// RoundingDivideByPOT (gemmlowp): x / 2^e rounded half away from zero, e >= 0.
 inline int32_t rounding_divide_by_pot(int32_t x, int e) {
+  // |x| <= 2^31: from e = 32 on the quotient is within [-1/2, 1/2], nonzero after rounding only at -2^31 / 2^32.
+  if (e >= 32) [[unlikely]] return (e == 32 && x == std::numeric_limits<int32_t>::min()) ? -1 : 0;
   const int32_t mask = static_cast<int32_t>((int64_t{1} << e) - 1);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -52,7 +59,8 @@ inline int32_t rounding_divide_by_pot(int32_t x, int e) {
 /// MultiplyByQuantizedMultiplier: x * M. A left shift that would overflow int32 saturates
 /// (TFLite leaves it undefined; we define it so the golden model never has UB).
 inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier qm) {
-  const int left = qm.shift > 0 ? qm.shift : 0;
+  // Past 32 bits every nonzero x saturates anyway; capping keeps the int64 product exact and defined.
+  const int left = qm.shift > 0 ? (qm.shift < 32 ? qm.shift : 32) : 0;
   const int right = qm.shift > 0 ? 0 : -qm.shift;
   int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << left);
   if (shifted > std::numeric_limits<int32_t>::max()) shifted = std::numeric_limits<int32_t>::max();
@@ -65,6 +73,15 @@ inline int64_t round_half_away(double x) {
   // Same result as std::round, without the libm call: x - trunc(x) is exact, so the tie test is exact.
   const double t = std::trunc(x), f = x - t;
   return static_cast<int64_t>(t) + (f >= 0.5 ? 1 : f <= -0.5 ? -1 : 0);
+}
+
+/// round_half_away(x) clamped to [lo, hi] (integral bounds), defined for every x: out-of-range values
+/// (which would overflow the int64 conversion) clamp, NaN gives lo.
+inline int64_t round_clamp(double x, int64_t lo, int64_t hi) {
+  if (!(x >= static_cast<double>(lo))) return lo;
+  if (x >= static_cast<double>(hi)) return hi;
+  const int64_t r = round_half_away(x);
+  return r < lo ? lo : r > hi ? hi : r;
 }
 
 /// Integer division of a by b > 0, rounded half away from zero (average pooling).
