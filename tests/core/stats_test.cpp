@@ -39,7 +39,7 @@ TEST(NormalQuantile, KnownValues) {
 }
 
 TEST(Leveugle, MatchesFactsTable) {
-  // FACTS.md 3.1 rounds to nearest (4,899 = 4899.2); we round up so the margin is guaranteed.
+  // The published table rounds to nearest (4,899 = 4899.2); we round up so the margin is guaranteed.
   EXPECT_EQ(leveugle_sample_size(1e4, 0.01, 0.95), 4900u);
   EXPECT_EQ(leveugle_sample_size(1e6, 0.01, 0.95), 9513u);
   EXPECT_EQ(leveugle_sample_size(1e4, 0.05, 0.95), 370u);

@@ -36,7 +36,7 @@ TEST(ComponentTable, DefaultsReproduceCitedNumbersAtTheirWidths) {
   EXPECT_NEAR(t.multiplier(32, 32).energy_pj, 3.1, kEps);
   EXPECT_NEAR(t.multiplier(8, 8).area_um2, 6350.0 / 16, kEps);
   EXPECT_NEAR(t.multiplier(32, 32).area_um2, 6350.0, kEps);
-  // Aladdin 40 nm (FACTS 2.2) [V].
+  // Aladdin 40 nm [V].
   EXPECT_NEAR(t.register_bits(1).area_um2, 5.98, kEps);
   EXPECT_NEAR(t.register_bits(1).energy_pj, 0.009, kEps);
   EXPECT_NEAR(t.comparator(32).area_um2, 71.0, kEps);

@@ -217,7 +217,7 @@ INSTANTIATE_TEST_SUITE_P(
                       PeCase{"W16A16P32_HA4_signed", {16, 16, 32, true, 0, 4}}),
     [](const ::testing::TestParamInfo<PeCase>& info) { return std::string(info.param.name); });
 
-// Reference semantics of the range corrector (DESIGN.md, algorithm layer): keep bits [0, k), replace the
+// Reference semantics of the range corrector: keep bits [0, k), replace the
 // others by 0 (unsigned) or by bit k-1 (signed); k = 0 gives 0.
 uint64_t corrected_ref(uint64_t x, int k, int bits, bool is_signed) {
   if (k == 0) return 0;

@@ -102,7 +102,7 @@ struct PeInputs {
 /// x(.) reads A bits as two's complement when x_signed, else unsigned; w(.) reads W bits as two's complement.
 /// The MAC uses the registered activation, so psum_in arrives one cycle after the matching x_in (systolic skew).
 /// Hardened bits (the top H of out_reg, the top HA of acc_reg) are three flops and a bitwise majority voter
-/// maj(a,b,c) = ab + bc + ca (FACTS 2.3); an injected flip lands in one copy (inject_copy), so it is voted
+/// maj(a,b,c) = ab + bc + ca; an injected flip lands in one copy (inject_copy), so it is voted
 /// away, while a flip in a plain bit lands in its only flop whatever inject_copy says.
 /// Outputs read the voted values. Registers start at 0 (the RTL starts at X: drive load_w and load_out
 /// on the first edge before comparing).

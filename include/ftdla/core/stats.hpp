@@ -25,11 +25,11 @@ double normal_inverse_cdf(double p);
 double normal_cdf(double x);
 double normal_pdf(double x);
 
-/// Wilson score interval (FACTS 3.2): [p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)] / (1 + z²/n).
+/// Wilson score interval: [p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)] / (1 + z²/n).
 /// trials == 0 gives the uninformative [0, 1].
 RateEstimate wilson(uint64_t successes, uint64_t trials, double confidence = 0.95);
 
-/// Statistical fault-injection sample size (Leveugle et al., DATE 2009; FACTS 3.1):
+/// Statistical fault-injection sample size (Leveugle et al., DATE 2009):
 /// n = N·t²·p(1−p) / (e²·(N−1) + t²·p(1−p)), rounded up. population 0 means infinite.
 /// margin e in (0, 1), confidence in (0, 1), p in (0, 1) (0.5 = worst case). Throws ConfigError otherwise.
 uint64_t leveugle_sample_size(double population, double margin, double confidence, double p = 0.5);

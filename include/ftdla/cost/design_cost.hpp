@@ -75,8 +75,8 @@ struct CostReport {
 /// bottom row's output registers hold neurons; the PEs are uniform (cost/rtl.hpp), so all R·C pay.
 /// Range corrector: one per PE output over A bits, the signed variant if some constrained layer is signed.
 ///
-/// Hybrid unit (present iff U >= 1), DESIGN.md "Protection schemes"; TMR = three copies + a bitwise
-/// majority voter maj(a,b,c) = ab + bc + ca (FACTS 2.3), voter cost measured on ftdla's RTL
+/// Hybrid unit (present iff U >= 1); TMR = three copies + a bitwise
+/// majority voter maj(a,b,c) = ab + bc + ca, voter cost measured on ftdla's RTL
 /// (ComponentTable::voter_bits): 3·U MAC lanes (each costed as a PE) and a P-bit voter per lane on the
 /// finished accumulator, plus one requantizer, triplicated, with an A-bit output voter (one requantizer
 /// for the unit [I]: each lane finishes one output per K cycles, so one requantizer keeps up when K >= U). Scheduling/dispatch [I, our estimate]: a protected-channel mask register of
@@ -88,7 +88,7 @@ struct CostReport {
 /// step); per protected output 3 × (output write + requantization) + the P- and A-bit votes.
 ///
 /// Full TMR: three copies of the PEs and requantizers and an A-bit voter per column output: area ≈ 3× the
-/// array (+200% plus voters; "often exceeding 200%", FACTS 2.3), energy 3× plus one vote per output;
+/// array (+200% plus voters; TMR overheads "often exceed 200%"), energy 3× plus one vote per output;
 /// latency unchanged.
 ///
 /// Energy per inference counts only the PE-array datapath (no SRAM/DRAM traffic, which protection does not

@@ -56,7 +56,7 @@ struct GpPrediction {
 ///
 /// Input transform T: with a Space, T(x) = space.to_unit(space.round(x)), i.e. integer and categorical
 /// knobs are rounded INSIDE the kernel, k(T(x), T(x')) (Garrido-Merchán & Hernández-Lobato,
-/// Neurocomputing 2020; FACTS 5.4), so the GP is constant within each integer cell. Without a Space,
+/// Neurocomputing 2020), so the GP is constant within each integer cell. Without a Space,
 /// T is the identity (inputs should then be roughly in [0, 1]).
 ///
 /// Usage: set_data(xs, ys); fit(seed) (or set_hyper(h)); predict(x).

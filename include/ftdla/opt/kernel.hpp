@@ -7,7 +7,7 @@
 
 namespace ftdla::opt {
 
-/// Matérn 5/2 ARD covariance (FACTS 5.3; Rasmussen & Williams, GPML 2006, eq. 4.17):
+/// Matérn 5/2 ARD covariance (Rasmussen & Williams, GPML 2006, eq. 4.17):
 ///   k(a, b) = signal_var · (1 + √5 r + 5r²/3) · exp(−√5 r),  r² = Σ_d (a_d − b_d)² / ℓ_d².
 /// a, b and length_scales have the same size d >= 1; length_scales > 0, signal_var > 0.
 double matern52(const Eigen::Ref<const Eigen::VectorXd>& a, const Eigen::Ref<const Eigen::VectorXd>& b,

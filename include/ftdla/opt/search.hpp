@@ -66,7 +66,7 @@ using SearchCallback = std::function<void(const Trial& trial, const SearchResult
 struct SearchOptions {
   size_t budget = 40;           ///< maximum number of full evaluations (>= 1)
   /// BO only: space-filling initial points (Latin hypercube, rounded, deduplicated) before the model is
-  /// used; 0 = automatic, min(budget, max(10, 2(d+1))) (FACTS 5.6). Must not exceed budget.
+  /// used; 0 = automatic, min(budget, max(10, 2(d+1))). Must not exceed budget.
   size_t initial = 0;
   uint64_t seed = 0;            ///< every random choice derives from it
   /// Stop after this many evaluations in a row that do not improve the best feasible objective (the
@@ -97,7 +97,7 @@ struct SearchOptions {
   size_t initial_points(size_t dimension) const;
 };
 
-/// Constrained Bayesian optimization (DESIGN "Optimization problem"; FACTS 5): a Latin-hypercube initial
+/// Constrained Bayesian optimization: a Latin-hypercube initial
 /// design, then at each step independent GPs (gaussian_process.hpp) for the objective and each constraint
 /// that is not cheap, refit by marginal likelihood, and the next point maximizes
 /// log cEI = log EI(best feasible) + Σ log PoF (acquisition.hpp), using cheap outputs exactly; before any

@@ -98,7 +98,7 @@ struct LatencyReport {
   int64_t unit_bound_layers = 0;     ///< layers where the TMR unit is the bottleneck
 };
 
-/// Hybrid schedule (DESIGN.md "Protection schemes"): per layer, the regular array runs the unprotected
+/// Hybrid schedule: per layer, the regular array runs the unprotected
 /// output channels with the mapping's cycle model (accel::gemm_cycles per group, with N reduced to that
 /// group's unprotected channels: exact for the tiling, since the remaining channels are packed into
 /// fewer column tiles), while the U-lane TMR unit runs the protected MACs in ceil(protected_macs / U)

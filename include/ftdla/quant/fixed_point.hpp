@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// gemmlowp/TFLite fixed-point requantization (FACTS 6.3, 6.4): a real multiplier M is stored as a Q0.31
+// gemmlowp/TFLite fixed-point requantization: a real multiplier M is stored as a Q0.31
 // int32 `multiplier` in [2^30, 2^31) and a power-of-two `shift`, M = multiplier / 2^31 * 2^shift.
 // Rounding: SRDHM rounds to nearest with ties toward +inf (gemmlowp's nudge + truncating division: -2.5 -> -2,
-// +2.5 -> 3; FACTS 6.4 glosses this as "away from zero", which the code does not do for negative ties),
+// +2.5 -> 3; a common gloss is "away from zero", which the code does not do for negative ties),
 // then RoundingDivideByPOT rounds half away from zero ("double rounding", TFLite without TFLITE_SINGLE_ROUNDING).
 #pragma once
 #include <cmath>

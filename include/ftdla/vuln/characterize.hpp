@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Vulnerability factors by stratified statistical fault injection (one single-bit transient fault per
-// inference, DESIGN.md "Vulnerability"):
+// inference):
 //   BVF(l, b)  = P(SDC | flip of bit b of a uniformly chosen output neuron of layer l, uniform input)
 //   CVF(l, c)  = P(SDC | flip of a uniform bit of a uniform neuron of output channel c of layer l)
 //   NVF(l, n)  = P(SDC | flip of a uniform bit of neuron n), for a sample of neurons per layer
