@@ -325,7 +325,7 @@ TEST(CliInjectErrors, ResumeWithAnotherModelAtTheSamePathIsRejected) {
 TEST(CliCharacterizeErrors, ResumeCountsOutsideTheirStratumAreRejected) {
   const TempDir d("ftdla-cli");
   const std::string out = d.file("vuln.json");
-  const std::vector<std::string> base = {"characterize", "--samples", "10", "--neurons", "2", "--images", "10",
+  const std::vector<std::string> base = {"characterize", "--trials", "10", "--neurons", "2", "--images", "10",
                                          "--calib-images", "64", "--json", out};
   ASSERT_EQ(ftdla(base).status, 0);
   nlohmann::json j = nlohmann::json::parse(read_file(out));

@@ -74,7 +74,7 @@ TEST(CliReport, CharacterizeAndOptimizeWriteTheReportAtTheEnd) {
   const TempDir d("ftdla-cli");
   {
     const std::string json = d.file("c.json"), html = d.file("c.html");
-    const Result r = ftdla({"characterize", "--samples", "10", "--images", "10", "--calib-images", "64", "--json", json,
+    const Result r = ftdla({"characterize", "--trials", "10", "--images", "10", "--calib-images", "64", "--json", json,
                             "--report", html});
     ASSERT_EQ(r.status, 0) << r.err;
     const std::string h = read_file(html);
@@ -87,7 +87,7 @@ TEST(CliReport, CharacterizeAndOptimizeWriteTheReportAtTheEnd) {
     write_file_atomic(space, R"({"k": [7, 8], "fraction": [0.0], "lanes": [8], "harden_max": 2})");
     // Without --json: the report alone.
     const Result r = ftdla({"optimize", "--budget", "2", "--cache", "none", "--calib-images", "64", "--space", space, "--trials",
-                            "100", "--max-trials", "400", "--fault-images", "200", "--eval-images", "500", "--validation-images",
+                            "100", "--max-trials", "400", "--images", "300", "--validation-images",
                             "1000", "--validation-trials", "300", "--report", html});
     ASSERT_EQ(r.status, 0) << r.err;
     const std::string h = read_file(html);
