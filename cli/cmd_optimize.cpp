@@ -2,6 +2,7 @@
 // `ftdla evaluate` (one design point) and `ftdla optimize` (cross-layer co-optimization).
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -17,7 +18,9 @@
 #include "ftdla/core/json.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/core/temp_dir.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/dse/cross_layer.hpp"
+#include "ftdla/fault/checkpoint.hpp"
 #include "ftdla/model/onnx_import.hpp"
 #include "ftdla/report/report.hpp"
 
@@ -266,6 +269,7 @@ void add_optimize(CLI::App& root) {
     std::string space_path, method = "bo", objective = "area", json, report;
     size_t budget = 30;
     bool no_baselines = false;
+    bool resume = false;
   };
   auto o = std::make_shared<Opt>();
   a->add_to(*app, true);
@@ -273,8 +277,13 @@ void add_optimize(CLI::App& root) {
   app->add_option("--space", o->space_path, "design space JSON (k, fraction, lanes, harden_min/max, per_layer_k, accel)");
   app->add_option("--method", o->method, "bo | random | grid");
   app->add_option("--objective", o->objective, "area | energy | area_energy");
-  app->add_option("--json", o->json, "write best, history and baselines as JSON (- for stdout, all text then on stderr)");
+  app->add_option("--json", o->json,
+                  "write best, history and baselines as JSON (written atomically, also after every evaluation during the "
+                  "run); - for stdout (final result only, all text then on stderr)");
   app->add_option("--report", o->report, "also write an HTML report of the result here (as `ftdla report`)");
+  app->add_flag("--resume", o->resume,
+                "continue the run saved in --json (replays its evaluations, then goes on: the same result as an "
+                "uninterrupted run)");
   app->footer("Example: ftdla optimize models/lenet5.onnx --ber 2e-3 --budget 30 --objective area --json optimize.json --report optimize.html\n");
   app->callback([a, o] {
     const dse::Method method = dse::parse_method(o->method);
@@ -282,11 +291,40 @@ void add_optimize(CLI::App& root) {
     const dse::SpaceSpec spec = o->space_path.empty() ? dse::SpaceSpec{} : dse::parse_space(read_json(o->space_path, "--space"));
     if (o->budget < 1) throw ConfigError("--budget: must be >= 1");
     const dse::Environment env = a->env();
+    if (o->resume && (o->json.empty() || o->json == "-")) throw ConfigError("--resume: needs --json FILE holding the run (not -)");
     check_output_file(o->json, "--json");
-    if (o->json == "-") json_to_stdout();
     if (a->validation_trials_opt->count() > 0 && a->validation_images == 0)
       throw ConfigError("--validation-trials: not used with --validation-images 0 (no validation)");
+    // Everything that determines the result: a resumed run must match it exactly.
+    nlohmann::json config = to_json(a->model);
+    config["model_fnv1a64"] = model_fingerprint(a->model);
+    config["method"] = o->method;
+    config["objective"] = dse::objective_name(obj);
+    config["budget"] = o->budget;
+    config["environment"] = dse::to_json(env);
+    config["constraints"] = dse::to_json(a->cons());
+    config["space"] = dse::to_json(spec);
+    config["validation_images"] = a->validation_images;
+    config["validation_trials"] = a->validation_trials;
+    config["cost_table_fnv1a64"] = a->cost_path.empty() ? std::string() : hex64(fnv1a64(read_file(a->cost_path)));
+    config["cache"] = a->cache;
+    nlohmann::json saved;
+    if (o->resume) {
+      saved = fault::read_checksummed(o->json);
+      if (!saved.contains("config") || saved["config"] != config) {
+        std::string diff;
+        if (saved.contains("config") && saved["config"].is_object())
+          for (auto& [k, v] : config.items())
+            if (!saved["config"].contains(k) || saved["config"][k] != v) { diff = k; break; }
+        throw ConfigError(o->json + ": resume file was made with a different configuration" +
+                          (diff.empty() ? std::string() : " (" + diff + " differs)") + "; not overwriting it");
+      }
+      if (!saved.contains("measurements")) throw ImportError(o->json + ": cannot resume, no saved measurements");
+    }
+    if (o->json == "-") json_to_stdout();
+    const std::atomic<bool>& stop = install_stop_handler();
     auto l = load(*a, env);
+    if (o->resume) l->ev->replay(saved["measurements"], o->json);
     std::printf("ftdla optimize: %s, BER %.3g (%s site), objective %s overhead; %lld search images, %lld held out\n"
                 "each evaluation: %lld faulty inferences, doubled until every constraint is decided at risk %.3g (at most %lld)\n",
                 a->model.model.c_str(), env.ber, fault::site_name(env.site), dse::objective_name(obj),
@@ -299,25 +337,101 @@ void add_optimize(CLI::App& root) {
                 base_acc - l->ev->constraints().max_accuracy_drop,
                 l->ev->reliability_target(spec.accel),
                 100 * l->ev->constraints().max_latency_overhead);
+    // The fields known before the search; the partial result written after every evaluation has them.
+    nlohmann::json head = {{"model", a->model.model},
+                           {"method", o->method},
+                           {"objective", dse::objective_name(obj)},
+                           {"budget", o->budget},
+                           {"seed", env.seed},
+                           {"risk", env.risk},
+                           {"cost_source", l->ev->cost_source()},
+                           {"environment", dse::to_json(env)},
+                           {"constraints", dse::to_json(l->ev->constraints())},
+                           {"space", dse::to_json(spec)},
+                           {"search_images", l->test.count()},
+                           {"validation_images", l->validation_images},
+                           {"baseline_clean_accuracy", base_acc},
+                           {"reliability_target", l->ev->reliability_target(spec.accel)}};
+    // Crash safety: after every evaluation the result file holds the evaluations measured so far (by
+    // cache key) and the history; --resume replays them (the search is deterministic given the seed and
+    // the evaluation results) and continues. A signal stops the run after the evaluation in progress.
+    nlohmann::json partial_hist = nlohmann::json::array();
+    int64_t done_evals = 0;
+    struct Stopped {};
+    auto save_partial = [&] {
+      if (o->json.empty() || o->json == "-") return;
+      nlohmann::json j = head;
+      j["completed"] = false;
+      j["history"] = partial_hist;
+      j["evaluations_done"] = done_evals;
+      j["config"] = config;
+      j["measurements"] = l->ev->measured();
+      write_json(o->json, fault::with_checksum(std::move(j)));
+    };
+    auto after_evaluation = [&] {
+      ++done_evals;
+      save_partial();
+      if (dist::any(stop.load())) throw Stopped{};
+    };
+    auto interrupted = [&](const char* during) {
+      if (dist::is_root())
+        std::fprintf(stderr, "ftdla: interrupted %s after %lld evaluations%s\n", during, static_cast<long long>(done_evals),
+                     o->json.empty() || o->json == "-" ? "" : ("; saved to " + o->json + ", continue with --resume").c_str());
+      return Interrupted();
+    };
     std::printf("-- reference designs and single-layer bests --\n");
-    const dse::Baselines b = dse::evaluate_baselines(*l->ev, spec, obj, [](const std::string& label, const dse::Evaluation& e) {
-      if (!quiet()) print_eval(label.c_str(), e);
-    });
+    std::optional<dse::Baselines> bopt;
+    try {
+      bopt = dse::evaluate_baselines(*l->ev, spec, obj, [&](const std::string& label, const dse::Evaluation& e) {
+        if (!quiet()) print_eval(label.c_str(), e);
+        after_evaluation();
+      });
+    } catch (const Stopped&) {
+      throw interrupted("in the reference designs");
+    }
+    const dse::Baselines& b = *bopt;
     std::printf("-- %s search, budget %zu --\n", o->method.c_str(), o->budget);
     opt::SearchOptions so;
     so.budget = o->budget;
     so.seed = env.seed;
     so.initial = std::min<size_t>(o->budget, 8);
     int n = 0;
-    const dse::OptimizeResult r = dse::optimize(
-        *l->ev, spec, obj, method, so, l->layers, &b,
-        [&n, obj](const dse::Evaluation& e, const opt::Trial&, const opt::SearchResult& so_far) {
-          char tag[48];
-          const opt::Trial* best = so_far.best_trial();
-          std::snprintf(tag, sizeof tag, "#%d best %s", ++n, best ? (std::to_string(static_cast<int>(100 * best->outcome.objective * 100) / 100.0).substr(0, 6) + "%").c_str() : "-");
-          (void)obj;
-          if (!quiet()) print_eval(tag, e);
-        });
+    // Progress on stderr: k/N search evaluations and an ETA from the evaluations measured by this process
+    // (replayed ones take no time).
+    double live_seconds = 0.0;
+    int64_t live = 0, replayed_before = l->ev->replayed();
+    std::optional<dse::OptimizeResult> ropt;
+    try {
+      ropt = dse::optimize(
+          *l->ev, spec, obj, method, so, l->layers, &b,
+          [&](const dse::Evaluation& e, const opt::Trial& t, const opt::SearchResult& so_far) {
+            char tag[48];
+            const opt::Trial* best = so_far.best_trial();
+            std::snprintf(tag, sizeof tag, "#%d best %s", ++n, best ? (std::to_string(static_cast<int>(100 * best->outcome.objective * 100) / 100.0).substr(0, 6) + "%").c_str() : "-");
+            if (!quiet()) print_eval(tag, e);
+            nlohmann::json h = dse::to_json(e);
+            h["source"] = opt::to_string(t.source);
+            h["objective"] = t.outcome.objective;
+            partial_hist.push_back(h);
+            if (l->ev->replayed() == replayed_before) {
+              live_seconds += e.seconds;
+              ++live;
+            }
+            replayed_before = l->ev->replayed();
+            if (!quiet() && dist::is_root()) {
+              const size_t left = o->budget > static_cast<size_t>(n) ? o->budget - static_cast<size_t>(n) : 0;
+              if (live > 0)
+                std::fprintf(stderr, "optimize: %d/%zu evaluations, ETA %.0fs\n", n, o->budget,
+                             live_seconds / static_cast<double>(live) * static_cast<double>(left));
+              else
+                std::fprintf(stderr, "optimize: %d/%zu evaluations (replayed)\n", n, o->budget);
+            }
+            after_evaluation();
+          });
+    } catch (const Stopped&) {
+      throw interrupted("in the search");
+    }
+    const dse::OptimizeResult& r = *ropt;
     // Independent validation: the chosen design and every baseline again, on held-out images with a
     // fresh seed and a fixed, larger sample; the table reports these figures.
     std::vector<std::pair<std::string, const dse::Evaluation*>> rows = {
@@ -334,6 +448,7 @@ void add_optimize(CLI::App& root) {
                   static_cast<unsigned long long>(venv.seed));
       const auto vev = validation_evaluator(*a, *l, venv);
       for (const auto& [name, e] : rows) {
+        if (dist::any(stop.load())) throw interrupted("in the validation");
         if (e->design.preset == protect::Preset::None && e->design.fraction > 0)
           vev->use_channel_scores(e->design.accel, l->ev->channel_scores(e->design.accel));
         validated[name] = vev->evaluate(e->design);
@@ -374,28 +489,20 @@ void add_optimize(CLI::App& root) {
       nlohmann::json baselines;
       for (const auto& [name, e] : rows)
         if (name != "cross_layer") baselines[name] = summary(name, *e);
-      nlohmann::json j = {
-          {"model", a->model.model},
-          {"method", o->method},
-          {"objective", dse::objective_name(obj)},
-          {"budget", o->budget},
-          {"seed", env.seed},
-          {"risk", env.risk},
-          {"cost_source", l->ev->cost_source()},
-          {"environment", dse::to_json(env)},
-          {"constraints", dse::to_json(l->ev->constraints())},
-          {"space", dse::to_json(spec)},
-          {"search_images", l->test.count()},
-          {"validation_images", l->validation_images},
-          {"baseline_clean_accuracy", base_acc},
-          {"reliability_target", l->ev->reliability_target(spec.accel)},
-          {"best", r.best ? summary("cross_layer", *r.best) : nlohmann::json(nullptr)},
-          {"history", hist},
-          {"injections", search_injections},
-          {"stop_reason", opt::to_string(r.search.stop_reason)},
-          {"baselines", baselines}};
+      nlohmann::json j = head;
+      j["best"] = r.best ? summary("cross_layer", *r.best) : nlohmann::json(nullptr);
+      j["history"] = hist;
+      j["injections"] = search_injections;
+      j["stop_reason"] = opt::to_string(r.search.stop_reason);
+      j["baselines"] = baselines;
       add_run_info(j, job_peak_rss_mb());
       add_memory_info(j, env.max_memory, l->ev->golden_stored(), l->ev->golden_bytes());
+      // What --resume needs (a completed run resumes to the same result).
+      j["completed"] = true;
+      j["evaluations_done"] = done_evals;
+      j["config"] = config;
+      j["measurements"] = l->ev->measured();
+      j = fault::with_checksum(std::move(j));
       if (!o->json.empty()) write_json(o->json, j);
       if (!o->report.empty() && dist::is_root())
         report::write_report(o->report, {{o->json.empty() ? std::string("optimize run") : o->json, j}});

@@ -479,6 +479,16 @@ nlohmann::json Evaluator::measure(const protect::DesignPoint& d, Context& c, con
   return m;
 }
 
+void Evaluator::replay(const nlohmann::json& measurements, const std::string& where) {
+  if (!measurements.is_object()) throw ImportError(where + ": cannot resume, \"measurements\" is not an object");
+  for (const auto& [key, m] : measurements.items()) {
+    if (!plausible_metrics(m)) throw ImportError(where + ": cannot resume, implausible measurement for " + key);
+    replay_[key] = m;
+    measured_[key] = m;
+    disk_.erase(key);  // measured by the interrupted run (and appended to the cache file): not a cache hit
+  }
+}
+
 Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   const auto t0 = std::chrono::steady_clock::now();
   d.validate();
@@ -497,8 +507,19 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
   const std::string key = cache_key(d, p);
   auto it = disk_.find(key);
   e.cached = it != disk_.end();
-  if (e.cached) ++cache_hits_;
-  else it = disk_.emplace(key, measure(d, c, p)).first;
+  if (e.cached) {
+    ++cache_hits_;
+  } else if (const auto r = replay_.find(key); r != replay_.end()) {
+    // Measured by the run this one resumes: counted as measured now, as an uninterrupted run would.
+    ++evaluations_;
+    ++replayed_;
+    injections_ += r->second.at("trials").get<int64_t>();
+    it = disk_.emplace(key, r->second).first;
+    replay_.erase(r);
+  } else {
+    it = disk_.emplace(key, measure(d, c, p)).first;
+    measured_[key] = it->second;
+  }
   const auto& m = it->second;
   const uint64_t trials = m.at("trials").get<uint64_t>();
   e.clean_accuracy = m.at("clean_accuracy").get<double>();

@@ -255,6 +255,48 @@ TEST(CliInjectErrors, ResumeFileFromADifferentConfigurationIsRejectedAndKept) {
   EXPECT_EQ(same.status, 0) << same.err;
 }
 
+TEST(CliOptimizeErrors, ResumeFileFromADifferentConfigurationIsRejectedAndKept) {
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("optimize.json"), space = d.file("space.json");
+  write_file_atomic(space, R"({"k": [8], "fraction": [0.0], "lanes": [8], "harden_max": 1})");
+  // The options that may change: seed, budget, trials, ber, objective.
+  auto args = [&](std::vector<std::string> v) {
+    const std::vector<std::string> fixed = {"optimize", "--cache", "none", "--calib-images", "64", "--max-trials", "50", "--images",
+                                            "100", "--validation-images", "0", "--space", space, "--json", out};
+    return fixed + v;
+  };
+  const std::vector<std::string> same_config = {"--seed", "1", "--budget", "2", "--trials", "50"};
+  const Result first = ftdla(args(same_config));
+  ASSERT_EQ(first.status, 0) << first.err;
+  const std::string saved = read_file(out);
+  const auto j = nlohmann::json::parse(saved);
+  EXPECT_EQ(j.at("completed"), true);
+  EXPECT_TRUE(j.contains("checksum") && j.contains("config") && j.contains("measurements"));
+  const std::vector<std::vector<std::string>> changes = {
+      {"--seed", "2", "--budget", "2", "--trials", "50"},
+      {"--seed", "1", "--budget", "3", "--trials", "50"},
+      {"--seed", "1", "--budget", "2", "--trials", "40"},
+      {"--seed", "1", "--budget", "2", "--trials", "50", "--ber", "1e-3"},
+      {"--seed", "1", "--budget", "2", "--trials", "50", "--objective", "energy"}};
+  for (const auto& change : changes) {
+    const Result r = ftdla(args(change + std::vector<std::string>{"--resume"}));
+    expect_one_line_error(r, {out, "different configuration"});
+    EXPECT_EQ(read_file(out), saved) << "resume file was modified by: " << r.command;
+  }
+  expect_one_line_error(ftdla(std::vector<std::string>{"optimize", "--json", "-", "--resume"}), {"--resume"});
+  // The same configuration resumes the completed run to the same result (timing and memory aside).
+  const Result same = ftdla(args(same_config + std::vector<std::string>{"--resume"}));
+  ASSERT_EQ(same.status, 0) << same.err;
+  auto strip = [](nlohmann::json x) {
+    for (const char* k : {"checksum", "peak_rss_mb"}) x.erase(k);
+    for (auto& h : x["history"]) h.erase("seconds");
+    for (auto& [name, b] : x["baselines"].items()) b.erase("seconds");
+    if (x["best"].is_object()) x["best"].erase("seconds");
+    return x;
+  };
+  EXPECT_EQ(strip(nlohmann::json::parse(read_file(out))), strip(j));
+}
+
 TEST(CliInjectErrors, ResumeWithoutSavedFile) {
   const TempDir d("ftdla-cli");
   const Result r = ftdla(std::vector<std::string>{"inject", "--faults", "1", "--trials", "10", "--json", d.file("none.json"), "--resume"} +

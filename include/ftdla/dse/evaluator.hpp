@@ -139,6 +139,16 @@ class Evaluator {
   const Constraints& constraints() const { return cons_; }
   int64_t evaluations() const { return evaluations_; }
   int64_t cache_hits() const { return cache_hits_; }
+  /// Resuming an interrupted run: the metrics it measured (cache key -> metrics, as measured() returns),
+  /// served as if measured now (counted in evaluations() and injections(), not cached), so that the
+  /// resumed run reports exactly what an uninterrupted one would. They take precedence over the disk
+  /// cache (which holds them too when the run used one). Throws ImportError naming `where` on a record
+  /// measure() cannot have written.
+  void replay(const nlohmann::json& measurements, const std::string& where);
+  /// Every metrics record measured (or replayed) by this evaluator, by cache key: what a resumed run needs.
+  const nlohmann::json& measured() const { return measured_; }
+  /// Evaluations served from replay() so far.
+  int64_t replayed() const { return replayed_; }
   /// True when every golden set built so far stores its registers (none built: true).
   bool golden_stored() const;
   /// Bytes of golden registers stored over all contexts (at most environment().max_memory / 2).
@@ -183,7 +193,9 @@ class Evaluator {
   std::map<std::string, std::unique_ptr<Context>> contexts_;
   std::map<std::string, nlohmann::json> disk_;
   std::map<std::string, cost::CostReport> reference_cost_;  ///< unprotected design per accelerator
-  int64_t evaluations_ = 0, cache_hits_ = 0, injections_ = 0;
+  int64_t evaluations_ = 0, cache_hits_ = 0, injections_ = 0, replayed_ = 0;
+  std::map<std::string, nlohmann::json> replay_;
+  nlohmann::json measured_ = nlohmann::json::object();
 };
 
 /// FNV-1a 64-bit hash of a file's bytes, as hex (identifies a model in caches).
