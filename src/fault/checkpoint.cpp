@@ -22,7 +22,7 @@ nlohmann::json to_json(const CampaignCounts& c) {
 
 CampaignCounts counts_from_json(const nlohmann::json& j, const std::string& where) {
   // Integral JSON numbers only: nlohmann's get<int64_t> would truncate 3.7 to 3 and convert 1e300 with
-  // undefined behaviour (found by fuzz/checkpoint_fuzz.cpp).
+  // undefined behaviour (UBSan in fuzz/checkpoint_fuzz.cpp reports it).
   auto count = [&](const char* key) {
     const nlohmann::json& v = j.at(key);
     if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}))

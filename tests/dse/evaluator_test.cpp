@@ -88,7 +88,7 @@ TEST(Evaluator, CacheEntriesWithImpossibleCountsAreMeasuredAgain) {
   EXPECT_TRUE(ev.evaluate(d).cached);
 }
 
-// Found by fuzz/evalcache_fuzz.cpp: a line whose counts were plausible but that lacked another figure
+// Found while writing fuzz/evalcache_fuzz.cpp: a line whose counts were plausible but that lacked another figure
 // (or held one of the wrong type) was loaded, and the cache hit then threw nlohmann::json's out_of_range /
 // type_error out of evaluate() instead of measuring the design again.
 TEST(Evaluator, CacheEntriesWithMissingOrMistypedFiguresAreMeasuredAgain) {

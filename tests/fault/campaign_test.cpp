@@ -475,8 +475,8 @@ TEST(Checkpoint, ImpossibleCountsAreRejectedEvenWithAValidChecksum) {
   expect_resume_error(c, with("sdc", trials + 1), "exceeds trials");
   expect_resume_error(c, with("golden_correct", trials + 1), "golden_correct");
   expect_resume_error(c, with("trials", 1000), "exceeds the 60 requested");
-  // Found by fuzz/checkpoint_fuzz.cpp: a non-integral count was converted by nlohmann's get<int64_t>,
-  // truncating 3.7 and with undefined behaviour for 1e300; now both are malformed counts.
+  // Found while writing fuzz/checkpoint_fuzz.cpp (its UBSan build reports the 1e300 case): a non-integral
+  // count was converted by nlohmann's get<int64_t>, truncating 3.7 and with undefined behaviour for 1e300.
   auto with_real = [&](const char* key, double v) {
     nlohmann::json j = good;
     j["counts"][key] = v;
