@@ -26,7 +26,11 @@ if [[ ! -f "$build/CMakeCache.txt" ]]; then
 fi
 build_targets=()
 for t in $targets; do build_targets+=("${t}_fuzz"); done
-cmake --build "$build" --target "${build_targets[@]}" -j "${FTDLA_FUZZ_JOBS:-2}" | grep -v '^\[' || true
+if ! cmake --build "$build" --target "${build_targets[@]}" -j "${FTDLA_FUZZ_JOBS:-2}" >"$build/fuzz-build.log" 2>&1; then
+  tail -n 40 "$build/fuzz-build.log" >&2
+  echo "fuzz.sh: the fuzz build failed (log: $build/fuzz-build.log)" >&2
+  exit 1
+fi
 for t in "${build_targets[@]}"; do
   [[ -x "$build/fuzz/$t" ]] || { echo "fuzz.sh: $build/fuzz/$t was not built" >&2; exit 1; }
 done
