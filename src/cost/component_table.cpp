@@ -172,7 +172,10 @@ std::vector<std::string> ComponentTable::validate(const std::string& where) cons
 ComponentTable ComponentTable::from_json(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw ConfigError(where + ": must be a JSON object (got " + std::string(j.type_name()) + ")");
   ComponentTable t;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     const auto it = std::find_if(kFields.begin(), kFields.end(), [&](const Field& f) { return key == f.key; });
     if (it == kFields.end())
       throw ConfigError(where + "." + excerpt(key) + ": unknown key (did you mean '" + closest_key(key) + "'?)");

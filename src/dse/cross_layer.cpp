@@ -37,7 +37,10 @@ nlohmann::json to_json(const SpaceSpec& s) {
 SpaceSpec parse_space(const nlohmann::json& j, SpaceSpec s) {
   if (!j.is_object()) throw ConfigError("space: must be a JSON object");
   static const std::vector<std::string> known = {"k", "fraction", "lanes", "harden_min", "harden_max", "per_layer_k", "accel"};
-  for (auto& [k, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& k = item.key();
+    const nlohmann::json& v = item.value();
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw ConfigError("space." + excerpt(k) + ": unknown key (did you mean '" + closest_match(k, known) + "'?)");
     // Integers must be integral JSON numbers in int range: nlohmann's get<int> would truncate 4.7 to 4

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -117,29 +119,78 @@ namespace {
 nlohmann::json estimate_json(const MeanEstimate& m) {
   return {{"mean", m.mean}, {"se", m.se}, {"skew", m.skew}, {"n", m.n}, {"clusters", m.clusters}};
 }
-/// Whether cached metrics hold counts measure() can write: integral, 0 <= each <= trials >= 1, and a clean
-/// accuracy in [0, 1]. (Estimates may legitimately hold null, JSON's NaN; the readers below check types.)
-bool plausible_metrics(const nlohmann::json& m) {
-  if (!m.is_object()) return false;
-  auto count = [&](const char* k) { return m.contains(k) && m[k].is_number_integer() ? m[k].get<int64_t>() : int64_t{-1}; };
-  const int64_t trials = count("trials");
-  if (trials < 1) return false;
-  for (const char* k : {"sdc", "faulty_correct", "golden_correct"})
-    if (count(k) < 0 || count(k) > trials) return false;
-  const auto acc = m.find("clean_accuracy");
-  return acc != m.end() && acc->is_number() && acc->get<double>() >= 0.0 && acc->get<double>() <= 1.0;
+/// A count in stored metrics: an integral JSON number >= 0 (nlohmann's get<uint64_t> would wrap -1 and
+/// cast 1e300 with undefined behaviour).
+int64_t metric_count(const nlohmann::json& m, const char* key, const std::string& where) {
+  const auto it = m.find(key);
+  if (it == m.end() || !it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX) ||
+      it->get<int64_t>() < 0)
+    throw ImportError(where + "." + key + ": missing or not an integer >= 0");
+  return it->get<int64_t>();
+}
+double metric_real(const nlohmann::json& m, const char* key, const std::string& where) {
+  const auto it = m.find(key);
+  if (it == m.end() || !it->is_number() || !std::isfinite(it->get<double>()))
+    throw ImportError(where + "." + key + ": missing or not a finite number");
+  return it->get<double>();
 }
 
-MeanEstimate estimate_from(const nlohmann::json& j) {
-  MeanEstimate m;
-  m.mean = j.at("mean").get<double>();
-  m.se = j.at("se").get<double>();
-  m.skew = j.at("skew").get<double>();
-  m.n = j.at("n").get<int64_t>();
-  m.clusters = j.at("clusters").get<int64_t>();
-  return m;
+MeanEstimate estimate_from(const nlohmann::json& m, const char* key, const std::string& where) {
+  const auto it = m.find(key);
+  if (it == m.end() || !it->is_object()) throw ImportError(where + "." + key + ": missing or not an object");
+  const std::string w = where + "." + key;
+  MeanEstimate e;
+  e.mean = metric_real(*it, "mean", w);
+  e.se = metric_real(*it, "se", w);
+  e.skew = metric_real(*it, "skew", w);
+  e.n = metric_count(*it, "n", w);
+  e.clusters = metric_count(*it, "clusters", w);
+  if (e.se < 0) throw ImportError(w + ".se: negative");
+  return e;
 }
 }  // namespace
+
+void apply_metrics(const nlohmann::json& m, Evaluation& e, const std::string& where) {
+  if (!m.is_object()) throw ImportError(where + ": not a JSON object");
+  // Counts measure() can write: 0 <= each <= trials >= 1, and a clean accuracy in [0, 1].
+  const int64_t trials = metric_count(m, "trials", where);
+  if (trials < 1) throw ImportError(where + ".trials: must be >= 1");
+  const int64_t faulty_correct = metric_count(m, "faulty_correct", where), sdc = metric_count(m, "sdc", where),
+                golden_correct = metric_count(m, "golden_correct", where);
+  for (const int64_t c : {faulty_correct, sdc, golden_correct})
+    if (c > trials) throw ImportError(where + ": a count exceeds trials = " + std::to_string(trials));
+  e.clean_accuracy = metric_real(m, "clean_accuracy", where);
+  if (e.clean_accuracy < 0.0 || e.clean_accuracy > 1.0) throw ImportError(where + ".clean_accuracy: not in [0, 1]");
+  e.clean_target = metric_real(m, "clean_target", where);
+  e.clean_diff = estimate_from(m, "clean_diff", where);
+  e.reliability = estimate_from(m, "reliability", where);
+  e.reliability_target = metric_real(m, "reliability_target", where);
+  const MeanEstimate faulty = estimate_from(m, "faulty", where);
+  e.faulty = wilson(static_cast<uint64_t>(faulty_correct), static_cast<uint64_t>(trials));
+  e.faulty.lo = std::max(0.0, faulty.lo());  // over fault draws and images, not Wilson's
+  e.faulty.hi = std::min(1.0, faulty.hi());
+  e.faulty_accuracy = e.faulty.rate;
+  e.sdc = wilson(static_cast<uint64_t>(sdc), static_cast<uint64_t>(trials));
+  e.injections = trials;
+  e.images = faulty.clusters;
+  e.golden_fault_accuracy = static_cast<double>(golden_correct) / static_cast<double>(trials);
+}
+
+std::optional<std::pair<std::string, nlohmann::json>> parse_cache_line(const std::string& line, const std::string& path) {
+  try {
+    const nlohmann::json j = parse_json(line, path);
+    if (!j.is_object()) return std::nullopt;
+    const auto key = j.find("key"), metrics = j.find("metrics");
+    if (key == j.end() || !key->is_string() || metrics == j.end()) return std::nullopt;
+    // An entry with impossible or missing figures (edited by hand, corrupted) is dropped: the design is
+    // re-measured rather than evaluate() failing on it later.
+    Evaluation scratch;
+    apply_metrics(*metrics, scratch, path);
+    return std::make_pair(key->get<std::string>(), *metrics);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
 
 nlohmann::json to_json(const Evaluation& e) {
   nlohmann::json j = {{"design", protect::to_json(e.design)},
@@ -209,14 +260,8 @@ Evaluator::Evaluator(const model::Graph& g, const data::Dataset& test, const dat
     // JSON lines, appended one evaluation at a time; a torn last line (crash) is skipped.
     std::ifstream in(cache_path_);
     std::string line;
-    while (std::getline(in, line)) {
-      try {
-        const auto j = parse_json(line, cache_path_);
-        // An entry with impossible figures (edited by hand, corrupted) is dropped: the design is re-measured.
-        if (plausible_metrics(j.at("metrics"))) disk_[j.at("key").get<std::string>()] = j.at("metrics");
-      } catch (const std::exception&) {
-      }
-    }
+    while (std::getline(in, line))
+      if (auto entry = parse_cache_line(line, cache_path_)) disk_[std::move(entry->first)] = std::move(entry->second);
   }
 }
 
@@ -520,22 +565,7 @@ Evaluation Evaluator::evaluate(const protect::DesignPoint& d) {
     it = disk_.emplace(key, measure(d, c, p)).first;
     measured_[key] = it->second;
   }
-  const auto& m = it->second;
-  const uint64_t trials = m.at("trials").get<uint64_t>();
-  e.clean_accuracy = m.at("clean_accuracy").get<double>();
-  e.clean_target = m.at("clean_target").get<double>();
-  e.clean_diff = estimate_from(m.at("clean_diff"));
-  e.reliability = estimate_from(m.at("reliability"));
-  e.reliability_target = m.at("reliability_target").get<double>();
-  const MeanEstimate faulty = estimate_from(m.at("faulty"));
-  e.faulty = wilson(m.at("faulty_correct").get<uint64_t>(), trials);
-  e.faulty.lo = std::max(0.0, faulty.lo());  // over fault draws and images, not Wilson's
-  e.faulty.hi = std::min(1.0, faulty.hi());
-  e.faulty_accuracy = e.faulty.rate;
-  e.sdc = wilson(m.at("sdc").get<uint64_t>(), trials);
-  e.injections = static_cast<int64_t>(trials);
-  e.images = faulty.clusters;
-  e.golden_fault_accuracy = m.at("golden_correct").get<double>() / static_cast<double>(trials);
+  apply_metrics(it->second, e, cache_path_.empty() ? "metrics" : cache_path_);
   e.clean_verdict = SequentialTest{env_.risk, 1, 1}.judge(e.clean_diff, -cons_.max_accuracy_drop);
   e.reliability_verdict = env_.test().judge(e.reliability, reliability_threshold());
   finish(e);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/engine/kernels.hpp"
 
+#include <cpuid.h>
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -116,11 +118,23 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+namespace {
+/// AVX-VNNI (CPUID.(EAX=7,ECX=1):EAX[4]); clang 14's __builtin_cpu_supports does not know "avxvnni".
+bool cpu_has_avxvnni() {
+#if defined(__clang__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u);
+#else
+  return __builtin_cpu_supports("avxvnni");
+#endif
+}
+}  // namespace
+
 Isa best_isa() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
     return Isa::Avx512Vnni;
-  if (__builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) return Isa::AvxVnni;
+  if (cpu_has_avxvnni() && __builtin_cpu_supports("avx2")) return Isa::AvxVnni;
   if (__builtin_cpu_supports("avx2")) return Isa::Avx2;
   return Isa::Scalar;
 }
@@ -129,7 +143,7 @@ std::vector<Isa> supported_isas() {
   std::vector<Isa> r{Isa::Scalar};
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) r.push_back(Isa::Avx2);
-  if (__builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) r.push_back(Isa::AvxVnni);
+  if (cpu_has_avxvnni() && __builtin_cpu_supports("avx2")) r.push_back(Isa::AvxVnni);
   if (best_isa() == Isa::Avx512Vnni) r.push_back(Isa::Avx512Vnni);
   return r;
 }

@@ -198,7 +198,9 @@ CampaignCounts Campaign::run(int64_t begin, int64_t end, const std::atomic<bool>
   for (int64_t lo = begin; lo < end; lo += chunk) {
     if (stop && stop->load()) break;
     const int64_t hi = std::min(end, lo + chunk);
-    const auto [a, b] = dist::shard(lo, hi);
+    // Not a structured binding: clang 14 cannot capture one in the OpenMP region below.
+    const std::pair<int64_t, int64_t> range = dist::shard(lo, hi);
+    const int64_t a = range.first, b = range.second;
     int64_t sdc = 0, masked = 0, fc = 0, gc = 0, nf = 0;
 #pragma omp parallel reduction(+ : sdc, masked, fc, gc, nf)
     {

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <climits>
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/dist.hpp"
@@ -20,14 +21,22 @@ nlohmann::json to_json(const CampaignCounts& c) {
 }
 
 CampaignCounts counts_from_json(const nlohmann::json& j, const std::string& where) {
+  // Integral JSON numbers only: nlohmann's get<int64_t> would truncate 3.7 to 3 and convert 1e300 with
+  // undefined behaviour (UBSan in fuzz/checkpoint_fuzz.cpp reports it).
+  auto count = [&](const char* key) {
+    const nlohmann::json& v = j.at(key);
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}))
+      throw ImportError(where + ": malformed counts (" + key + " is not an integer: " + json_excerpt(v) + ")");
+    return v.get<int64_t>();
+  };
   CampaignCounts c;
   try {
-    c.trials = j.at("trials").get<int64_t>();
-    c.sdc = j.at("sdc").get<int64_t>();
-    c.masked = j.at("masked").get<int64_t>();
-    c.faulty_correct = j.at("faulty_correct").get<int64_t>();
-    c.golden_correct = j.at("golden_correct").get<int64_t>();
-    c.faults = j.at("faults").get<int64_t>();
+    c.trials = count("trials");
+    c.sdc = count("sdc");
+    c.masked = count("masked");
+    c.faulty_correct = count("faulty_correct");
+    c.golden_correct = count("golden_correct");
+    c.faults = count("faults");
   } catch (const nlohmann::json::exception& e) {
     throw ImportError(where + ": malformed counts (" + excerpt(e.what(), 160) + ")");
   }
@@ -102,29 +111,38 @@ nlohmann::json summarize(const CampaignCounts& c, double seconds) {
           {"trials_per_second", seconds > 0 ? static_cast<double>(c.trials) / seconds : 0.0}};
 }
 
+ResumeState resume_state(const nlohmann::json& saved, const nlohmann::json& config, int64_t max_trials,
+                         const std::string& path) {
+  if (!saved.is_object()) throw ImportError(path + ": cannot resume, not a ftdla result file (not a JSON object)");
+  if (!saved.contains("config") || saved["config"] != config) {
+    std::string diff;
+    if (saved.contains("config") && saved["config"].is_object() && config.is_object())
+      for (auto& [k, v] : config.items())
+        if (!saved["config"].contains(k) || saved["config"][k] != v) { diff = k; break; }
+    throw ConfigError(path + ": resume file was made with a different configuration" +
+                      (diff.empty() ? std::string() : " (" + diff + " differs)") + "; not overwriting it");
+  }
+  if (!saved.contains("counts")) throw ImportError(path + ": cannot resume, no saved counts");
+  ResumeState r;
+  r.counts = counts_from_json(saved["counts"], path);
+  // A checksum can be recomputed after an edit: the counts must also be ones a campaign can produce.
+  validate_counts(r.counts, max_trials, path);
+  const auto secs = saved.find("compute_seconds");
+  if (secs != saved.end() && !(secs->is_number() && secs->get<double>() >= 0.0))
+    throw ImportError(path + ": cannot resume, compute_seconds is not a number >= 0");
+  r.seconds = secs != saved.end() ? secs->get<double>() : 0.0;
+  return r;
+}
+
 CheckpointedResult run_checkpointed(const Campaign& camp, const CheckpointOptions& opt) {
   CheckpointedResult res;
   const int64_t total = camp.spec().trials;
   double prior_seconds = 0.0;
   if (opt.resume) {
     if (opt.path.empty()) throw ConfigError("--resume: needs --json FILE holding the campaign to continue");
-    const nlohmann::json saved = read_checksummed(opt.path);
-    if (!saved.contains("config") || saved["config"] != opt.config) {
-      std::string diff;
-      if (saved.contains("config") && saved["config"].is_object())
-        for (auto& [k, v] : opt.config.items())
-          if (!saved["config"].contains(k) || saved["config"][k] != v) { diff = k; break; }
-      throw ConfigError(opt.path + ": resume file was made with a different configuration" +
-                        (diff.empty() ? std::string() : " (" + diff + " differs)") + "; not overwriting it");
-    }
-    if (!saved.contains("counts")) throw ImportError(opt.path + ": cannot resume, no saved counts");
-    res.counts = counts_from_json(saved["counts"], opt.path);
-    // A checksum can be recomputed after an edit: the counts must also be ones a campaign can produce.
-    validate_counts(res.counts, total, opt.path);
-    const auto secs = saved.find("compute_seconds");
-    if (secs != saved.end() && !(secs->is_number() && secs->get<double>() >= 0.0))
-      throw ImportError(opt.path + ": cannot resume, compute_seconds is not a number >= 0");
-    prior_seconds = saved.value("compute_seconds", 0.0);
+    const ResumeState r = resume_state(read_checksummed(opt.path), opt.config, total, opt.path);
+    res.counts = r.counts;
+    prior_seconds = r.seconds;
   }
   auto write = [&](double secs) {
     res.seconds = secs;

@@ -26,7 +26,7 @@ Site parse_site(const std::string& s) {
   throw ConfigError("fault.site: unknown site '" + s + "' (expected neuron, acc, weight or input)");
 }
 
-FaultSampler::FaultSampler(const quant::QGraph& q, const accel::Mapping& mp, Site site) : q_(q), mp_(mp), site_(site) {
+FaultSampler::FaultSampler(const quant::QGraph& q, const accel::Mapping& mp, Site site) : mp_(mp), site_(site) {
   const auto& o = q.options;
   bits_ = site == Site::Acc ? o.accbits : site == Site::Weight ? o.wbits : o.abits;
   const bool ws = mp.spec.dataflow == accel::Dataflow::WeightStationary;

@@ -21,8 +21,8 @@ using nlohmann::json;
 // Reject a non-object and any key outside `known` (suggesting the closest known key).
 void check_object(const json& j, const std::string& where, std::initializer_list<const char*> known) {
   if (!j.is_object()) throw ConfigError(where + ": must be a JSON object (got " + json_excerpt(j) + ")");
-  for (const auto& [key, value] : j.items()) {
-    (void)value;
+  for (const auto& item : j.items()) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& key = item.key();
     if (std::any_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) continue;
     throw ConfigError(where + "." + excerpt(key) + ": unknown key (did you mean '" +
                       closest_match(key, std::vector<std::string>(known.begin(), known.end())) + "'?)");

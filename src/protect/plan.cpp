@@ -38,8 +38,8 @@ void check_consistent(const DesignPoint& d, const quant::QGraph& q, const accel:
   bool same = compute.size() == mp.layers.size();
   for (std::size_t i = 0; same && i < compute.size(); ++i) same = compute[i] == mp.layers[i].layer;
   if (!same) throw ValidationError("make_plan: the mapping was not built from this network (map_network(q, spec))");
-  for (const auto& [name, kl] : d.k_per_layer) {
-    (void)kl;
+  for (const auto& entry : d.k_per_layer) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
     const bool found = std::any_of(mp.layers.begin(), mp.layers.end(), [&](const auto& lm) { return lm.name == name; });
     if (!found)
       throw ConfigError("design.k_per_layer." + excerpt(name) + ": no compute layer named '" + excerpt(name) + "' (compute layers: " +

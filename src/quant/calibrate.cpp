@@ -218,8 +218,8 @@ FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t i
 QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& opt, const FloatRanges* ranges) {
   opt.validate();
   check_input_fits(g, calib);
-  for (const auto& [name, kl] : opt.k_per_layer) {
-    (void)kl;
+  for (const auto& entry : opt.k_per_layer) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
     const bool found = std::any_of(g.nodes.begin(), g.nodes.end(),
                                    [&](const Node& n) { return n.name == name && model::is_compute(n.op); });
     if (!found) throw ConfigError("quant.k_per_layer: no compute layer named '" + name + "'");

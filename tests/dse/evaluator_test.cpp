@@ -88,6 +88,40 @@ TEST(Evaluator, CacheEntriesWithImpossibleCountsAreMeasuredAgain) {
   EXPECT_TRUE(ev.evaluate(d).cached);
 }
 
+// Found while writing fuzz/evalcache_fuzz.cpp: a line whose counts were plausible but that lacked another figure
+// (or held one of the wrong type) was loaded, and the cache hit then threw nlohmann::json's out_of_range /
+// type_error out of evaluate() instead of measuring the design again.
+TEST(Evaluator, CacheEntriesWithMissingOrMistypedFiguresAreMeasuredAgain) {
+  const TempDir dir("ftdla-cache");
+  const std::string cache = dir.file("evaluations.jsonl");
+  protect::DesignPoint d;
+  d.harden_bits = 2;
+  {
+    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+    ASSERT_FALSE(ev.evaluate(d).cached);
+  }
+  const nlohmann::json line = nlohmann::json::parse(read_file(cache));
+  ASSERT_TRUE(parse_cache_line(line.dump(), cache).has_value());
+  std::vector<nlohmann::json> bad(6, line);
+  bad[0]["metrics"].erase("clean_diff");
+  bad[1]["metrics"]["clean_target"] = "high";
+  bad[2]["metrics"]["faulty"]["n"] = -1;
+  bad[3]["metrics"]["reliability"] = nullptr;
+  bad[4]["metrics"]["trials"] = 1e300;  // get<uint64_t> of it was undefined behaviour
+  bad[5]["key"] = 7;
+  for (const nlohmann::json& b : bad) {
+    EXPECT_FALSE(parse_cache_line(b.dump(), cache).has_value()) << b.dump();
+    write_file_atomic(cache, b.dump() + "\n");
+    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+    Evaluation e;
+    ASSERT_NO_THROW(e = ev.evaluate(d)) << b.dump();
+    EXPECT_FALSE(e.cached) << b.dump();
+  }
+  Evaluation e;
+  EXPECT_THROW(apply_metrics(bad[0]["metrics"], e, "m"), ImportError);
+  EXPECT_THROW(apply_metrics(nlohmann::json::array(), e, "m"), ImportError);
+}
+
 TEST(Evaluator, ProtectionOrdersReliabilityAndCost) {
   Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test");
   protect::DesignPoint none;

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <limits>
 
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
@@ -474,6 +475,21 @@ TEST(Checkpoint, ImpossibleCountsAreRejectedEvenWithAValidChecksum) {
   expect_resume_error(c, with("sdc", trials + 1), "exceeds trials");
   expect_resume_error(c, with("golden_correct", trials + 1), "golden_correct");
   expect_resume_error(c, with("trials", 1000), "exceeds the 60 requested");
+  // Found while writing fuzz/checkpoint_fuzz.cpp (its UBSan build reports the 1e300 case): a non-integral
+  // count was converted by nlohmann's get<int64_t>, truncating 3.7 and with undefined behaviour for 1e300.
+  auto with_real = [&](const char* key, double v) {
+    nlohmann::json j = good;
+    j["counts"][key] = v;
+    return with_checksum(j).dump(2);
+  };
+  expect_resume_error(c, with_real("trials", 1e300), "trials is not an integer");
+  expect_resume_error(c, with_real("sdc", 3.7), "sdc is not an integer");
+  nlohmann::json huge = good;
+  huge["counts"]["faults"] = std::numeric_limits<uint64_t>::max();
+  expect_resume_error(c, with_checksum(huge).dump(2), "faults is not an integer");
+  const ResumeState r = resume_state(nlohmann::json::parse(with("sdc", 0)), c.opt(true).config, 60, "f.json");
+  EXPECT_EQ(r.counts.trials, trials);
+  EXPECT_THROW(resume_state(nlohmann::json::array(), c.opt(true).config, 60, "f.json"), ImportError);
   // The same edit path with sane values resumes (the rejections above are about the values).
   write_file_atomic(half.path, with("sdc", 0));
   EXPECT_NO_THROW(run_checkpointed(c.camp, c.opt(true)));

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,15 @@ struct Evaluation {
   double seconds = 0.0;
 };
 nlohmann::json to_json(const Evaluation& e);
+
+/// The measured figures of `e` (accuracies, estimates, intervals, injections, images) from stored metrics:
+/// what Evaluator::measure() returns and the evaluation cache holds. Throws ImportError naming `where`
+/// for metrics that lack a figure or hold one of the wrong type or range.
+void apply_metrics(const nlohmann::json& m, Evaluation& e, const std::string& where = "metrics");
+/// One line of an evaluation cache file (JSON lines {"key": ..., "metrics": ...}): the key and metrics, or
+/// nothing for a torn, malformed or implausible line (that design is measured again). Never throws.
+std::optional<std::pair<std::string, nlohmann::json>> parse_cache_line(const std::string& line,
+                                                                      const std::string& path);
 
 /// Cost-only view (no fault injection): what BO may use directly.
 struct CheapEvaluation {

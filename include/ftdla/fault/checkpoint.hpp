@@ -25,6 +25,17 @@ nlohmann::json with_checksum(nlohmann::json j);
 /// checksum or its checksum does not match (truncated or edited by hand).
 nlohmann::json read_checksummed(const std::string& path);
 
+/// What a resumed campaign continues from.
+struct ResumeState {
+  CampaignCounts counts;
+  double seconds = 0.0;  ///< compute time of the earlier runs
+};
+/// Check a saved result file (as read_checksummed returns it) for resuming a campaign of `config` and
+/// `max_trials` trials. Throws ConfigError if the saved configuration differs, ImportError naming `path` if
+/// the counts or compute_seconds are missing, malformed or impossible. run_checkpointed calls it.
+ResumeState resume_state(const nlohmann::json& saved, const nlohmann::json& config, int64_t max_trials,
+                         const std::string& path);
+
 /// Summary JSON of a campaign: counts, rates with 95% Wilson intervals, throughput.
 nlohmann::json summarize(const CampaignCounts& c, double seconds);
 

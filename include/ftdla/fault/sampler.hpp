@@ -36,7 +36,6 @@ class FaultSampler {
 
  private:
   TransientFault decode(size_t pos, int64_t u, Rng& rng, int bit) const;
-  const quant::QGraph& q_;
   const accel::Mapping& mp_;
   Site site_;
   int bits_ = 0;
