@@ -527,7 +527,12 @@ nlohmann::json Evaluator::measure(const protect::DesignPoint& d, Context& c, con
 void Evaluator::replay(const nlohmann::json& measurements, const std::string& where) {
   if (!measurements.is_object()) throw ImportError(where + ": cannot resume, \"measurements\" is not an object");
   for (const auto& [key, m] : measurements.items()) {
-    if (!plausible_metrics(m)) throw ImportError(where + ": cannot resume, implausible measurement for " + key);
+    Evaluation scratch;  // the checks every cached figure passes before use
+    try {
+      apply_metrics(m, scratch, where);
+    } catch (const Error&) {
+      throw ImportError(where + ": cannot resume, implausible measurement for " + key);
+    }
     replay_[key] = m;
     measured_[key] = m;
     disk_.erase(key);  // measured by the interrupted run (and appended to the cache file): not a cache hit
