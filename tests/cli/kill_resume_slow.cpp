@@ -133,7 +133,7 @@ TEST(KillResume, Inject) {
 
 TEST(KillResume, Characterize) {
   kill_and_resume("characterize",
-                  {"characterize", kModel, "--trials", "40", "--neurons", "20", "--images", "20", "--seed", "3", "--calib-images", "64"},
+                  {"characterize", kModel, "--trials", "400", "--neurons", "20", "--images", "20", "--seed", "3", "--calib-images", "64"},
                   6, 12);
 }
 
