@@ -78,15 +78,19 @@ void add_rtl(CLI::App& root) {
     bool have_activity = false;
     if (!a->json.empty() && !a->synthesize) throw ConfigError("rtl: --json needs --synthesize");
     if (a->k != 0 && !a->design.empty()) throw ConfigError("rtl: --k: give k in the --design file instead");
+    // A range constraint to k live bits, with the corrector `corrector` (none, fixed, runtime) when k < A.
+    const auto constrain = [](accel::PeConfig& pe, int k, const std::string& corrector) {
+      pe.live_bits = k;
+      if (k < pe.abits && corrector != "none") {
+        pe.corrector = true;
+        pe.corrector_signed = pe.x_signed;
+        pe.fixed_k = corrector == "fixed" ? k : 0;
+      }
+    };
     if (a->k != 0) {
       if (a->k < 1 || a->k > a->pe.abits)
         throw ConfigError("rtl: --k: must be in [1, " + std::to_string(a->pe.abits) + "] (got " + std::to_string(a->k) + ")");
-      a->pe.live_bits = a->k;
-      if (a->k < a->pe.abits && a->corrector != "none") {
-        a->pe.corrector = true;
-        a->pe.corrector_signed = a->pe.x_signed;
-        a->pe.fixed_k = a->corrector == "fixed" ? a->k : 0;
-      }
+      constrain(a->pe, a->k, a->corrector);
     }
     const cost::SynthesisTools tools = cost::SynthesisTools::from_environment();
     if (a->synthesize) tools.require_present();  // before any work
@@ -111,16 +115,12 @@ void add_rtl(CLI::App& root) {
         a->pe = cost::pe_variant(protect::make_plan(d, q, mp), q);
         a->pe.harden_acc_bits = harden_acc.harden_acc_bits;
         if (a->synthesize) {
-          const engine::IntegerEngine e(q);
-          const data::Dataset test = data::load_split(a->data, "test", {0.0f, 1.0f, 8});
-          std::vector<engine::Trace> traces(static_cast<std::size_t>(test.count()));
-          for (int64_t i = 0; i < test.count(); ++i) e.run(test.image(i), traces[static_cast<std::size_t>(i)]);
-          activity = cost::measure_operand_activity(q, mp, traces);
+          const data::Dataset test = data::load_split(a->data, "test", {0.0f, 1.0f, cost::kOperandActivityImages});
+          activity = cost::measure_operand_activity(engine::IntegerEngine(q), mp, test);
           have_activity = true;
         }
       } else {
         if (!d.k_per_layer.empty()) throw ConfigError("rtl: --design with k_per_layer needs --model to place the hardened bits");
-        const int k = d.k;
         const accel::PeConfig given = a->pe;
         a->pe = accel::PeConfig{};
         a->pe.wbits = d.accel.wbits;
@@ -129,13 +129,8 @@ void add_rtl(CLI::App& root) {
         a->pe.x_signed = given.x_signed;
         a->pe.harden_acc_bits = given.harden_acc_bits;
         a->pe.harden_out_bits = d.harden_bits;
-        if (k > 0 && k < d.accel.abits) {
-          // One global k: every layer's live value is k bits, the corrector's k is wiring.
-          a->pe.live_bits = k;
-          a->pe.corrector = true;
-          a->pe.corrector_signed = given.x_signed;
-          a->pe.fixed_k = k;
-        }
+        // One global k: every layer's live value is k bits, the corrector's k is wiring.
+        if (d.k > 0) constrain(a->pe, d.k, "fixed");
       }
     }
     // Report every bad width at once, named by its command-line option.

@@ -25,19 +25,16 @@ struct BitStats {
     ones += std::popcount(static_cast<uint64_t>(v) & low_mask(width));
     values += 1;
   }
-  // Weighted merge: per-bit rates of this stream, weight w.
+  // Folds this stream's per-bit rates into `p`, a running average weighted by `w` (`weight_sum` so far).
   void into(PortActivity& p, double& weight_sum, double w, int width, double rate) const {
-    if (pairs == 0 || values == 0) return;
+    if (pairs == 0 || values == 0 || w <= 0) return;
     const double act = toggles / pairs / width * rate;
     const double duty = ones / values / width;
     p.activity = (p.activity * weight_sum + act * w) / (weight_sum + w);
     p.duty = (p.duty * weight_sum + duty * w) / (weight_sum + w);
+    weight_sum += w;
   }
 };
-
-void merge(PortActivity& p, double& wsum, double w, const BitStats& s, int width, double rate) {
-  s.into(p, wsum, w, width, rate);
-}
 
 }  // namespace
 
@@ -82,11 +79,11 @@ OperandActivity measure_operand_activity(const quant::QGraph& q, const accel::Ma
     if (traces.empty() && ws.pairs == 0) continue;
     const double outputs = static_cast<double>(d.groups * d.n * d.m);
     const double weights = static_cast<double>(L.weight.size());
-    merge(out.x_in, wx, macs, xs, a, 1.0);
-    merge(out.psum_in, wp, macs, ps, p, 1.0);
+    xs.into(out.x_in, wx, macs, a, 1.0);
+    ps.into(out.psum_in, wp, macs, p, 1.0);
     // A PE sees a new weight once per tile, i.e. weights/MACs of its cycles; an output once per K MACs.
-    merge(out.w_in, ww, macs, ws, w, macs > 0 ? weights / macs : 0.0);
-    merge(out.out_d, wo, macs, os, a, macs > 0 ? outputs / macs : 0.0);
+    ws.into(out.w_in, ww, macs, w, macs > 0 ? weights / macs : 0.0);
+    os.into(out.out_d, wo, macs, a, macs > 0 ? outputs / macs : 0.0);
     total_macs += macs;
     total_outputs += outputs;
     total_weights += weights;
@@ -100,6 +97,14 @@ OperandActivity measure_operand_activity(const quant::QGraph& q, const accel::Ma
     out.load_out.duty = std::min(1.0, total_outputs / total_macs);
   }
   return out;
+}
+
+OperandActivity measure_operand_activity(const engine::IntegerEngine& e, const accel::Mapping& mp,
+                                         const data::Dataset& images) {
+  const int64_t n = std::min<int64_t>(kOperandActivityImages, images.count());
+  std::vector<engine::Trace> traces(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) e.run(images.image(i), traces[static_cast<std::size_t>(i)]);
+  return measure_operand_activity(e.qgraph(), mp, traces);
 }
 
 accel::PeConfig pe_variant(const protect::ProtectionPlan& plan, const quant::QGraph& q) {

@@ -367,18 +367,9 @@ CheapEvaluation Evaluator::cheap(const protect::DesignPoint& d, Context& c, cons
 }
 
 const cost::OperandActivity& Evaluator::activity(Context& c) {
-  if (!c.activity) {
-    // Golden runs of the first few test images: the operand streams the PEs would see.
-    const int64_t n = std::min<int64_t>(kActivityImages, test_.count());
-    std::vector<engine::Trace> traces(static_cast<std::size_t>(n));
-    for (int64_t i = 0; i < n; ++i) c.engine->run(test_.image(i), traces[static_cast<std::size_t>(i)]);
-    c.activity = std::make_unique<cost::OperandActivity>(cost::measure_operand_activity(c.q, c.mp, traces));
-  }
+  if (!c.activity)
+    c.activity = std::make_unique<cost::OperandActivity>(cost::measure_operand_activity(*c.engine, c.mp, test_));
   return *c.activity;
-}
-
-const cost::OperandActivity& Evaluator::operand_activity(const protect::AccelPoint& accel) {
-  return activity(reference_context(accel));
 }
 
 cost::CostReport Evaluator::price(const protect::ProtectionPlan& p, Context& c) {

@@ -16,6 +16,7 @@
 #include "ftdla/accel/pe.hpp"
 #include "ftdla/cost/design_cost.hpp"
 #include "ftdla/cost/synthesis.hpp"
+#include "ftdla/data/dataset.hpp"
 #include "ftdla/engine/integer_engine.hpp"
 #include "ftdla/protect/plan.hpp"
 #include "ftdla/quant/qgraph.hpp"
@@ -47,6 +48,13 @@ struct OperandActivity {
 /// Bits are the A/W/P-bit two's-complement patterns the registers hold.
 OperandActivity measure_operand_activity(const quant::QGraph& q, const accel::Mapping& mp,
                                          const std::vector<engine::Trace>& traces);
+
+/// Test images whose golden runs give the operand statistics (a few suffice for per-bit rates).
+inline constexpr int64_t kOperandActivityImages = 8;
+
+/// The same on golden runs of `e` over the first min(kOperandActivityImages, count) images of `images`.
+OperandActivity measure_operand_activity(const engine::IntegerEngine& e, const accel::Mapping& mp,
+                                         const data::Dataset& images);
 
 /// The PE variant a plan needs in every PE of the regular array: widths of the design, the union of the
 /// hardened live-bit positions of all layers, the corrector (k fixed at design time when one global k,

@@ -164,13 +164,10 @@ class Evaluator {
   /// Bytes of golden registers stored over all contexts (at most environment().max_memory / 2).
   int64_t golden_bytes() const;
   /// Price designs by synthesis (cost/synth_cost.hpp) instead of the component table; the PE's port
-  /// activity is measured per quantization on kActivityImages test images.
+  /// activity is measured per quantization on the first cost::kOperandActivityImages test images.
   void use_synthesized_costs(std::shared_ptr<const cost::SynthesizedCostModel> model) { synth_ = std::move(model); }
   /// Where costs come from: the synthesis flow's cost_source, or "table".
   std::string cost_source() const { return synth_ ? synth_->tools().cost_source() : "table"; }
-  /// The PE port activity of the unprotected design on `accel` (synthesized costs only).
-  const cost::OperandActivity& operand_activity(const protect::AccelPoint& accel);
-  static constexpr int64_t kActivityImages = 8;
 
  private:
   struct Context;
