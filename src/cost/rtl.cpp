@@ -13,23 +13,17 @@
 #include "ftdla/core/error.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
+#include "tool_run.hpp"
 
 namespace ftdla::cost {
 namespace {
 
 namespace fs = std::filesystem;
 
-bool is_identifier(const std::string& s) {
-  if (s.empty()) return false;
-  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (!alpha(s[0])) return false;
-  for (char c : s)
-    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-  return true;
-}
+using detail::first_error_line;
 
 void require_identifier(const std::string& where, const std::string& name) {
-  if (!is_identifier(name))
+  if (!detail::is_verilog_identifier(name))
     throw ConfigError(where + ": not a Verilog identifier (got '" + name + "', expected [A-Za-z_][A-Za-z0-9_]*)");
 }
 
@@ -108,17 +102,6 @@ void emit_pe_ports(std::ostringstream& v, bool with_inject) {
   v << "  output wire [A-1:0] x_out;\n"
     << "  output wire [P-1:0] psum_out;\n"
     << "  output wire [A-1:0] out_q;\n";
-}
-
-// The most telling line of a tool's stderr: the first one with "ERROR", else the first non-empty one.
-std::string first_error_line(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, first;
-  while (std::getline(in, line)) {
-    if (line.find("ERROR") != std::string::npos) return line;
-    if (first.empty() && !line.empty()) first = line;
-  }
-  return first.empty() ? "(no output on stderr)" : first;
 }
 
 int64_t json_count(const nlohmann::json& j, const char* key) {
@@ -294,7 +277,6 @@ SynthStats synthesize_with_yosys(const std::string& verilog, const std::string& 
   const fs::path design = fs::path(dir.path()) / "design.v";
   const fs::path script = fs::path(dir.path()) / "synth.ys";
   const fs::path stat = fs::path(dir.path()) / "stat.json";
-  const fs::path err = fs::path(dir.path()) / "yosys.err";
   write_file_atomic(design.string(), verilog);
   // Yosys runs inside the temporary directory with relative file names: its `tee -o` takes no quoted paths.
   write_file_atomic(script.string(), "read_verilog design.v\n"
@@ -304,18 +286,13 @@ SynthStats synthesize_with_yosys(const std::string& verilog, const std::string& 
                                      "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX\n"
                                      "opt_clean\n"
                                      "tee -q -o stat.json stat -json -tech cmos\n");
-  const std::string cmd = "cd " + shell_quote(dir.path()) + " && " + shell_quote(yosys) +
-                          " -q -s synth.ys > yosys.out 2> yosys.err";
-  const int status = std::system(cmd.c_str());
-  std::string err_text;
-  if (fs::exists(err)) err_text = read_file(err.string());
-  const int code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128);
-  if (code == 127)
+  const detail::ToolRun run = detail::run_tool(dir.path(), shell_quote(yosys) + " -q -s synth.ys", "yosys.log");
+  if (run.code == 127)
     throw Error("synthesize_with_yosys(): cannot run '" + yosys +
-                "' (not installed or not on PATH; scripts/install-deps.sh installs it): " + first_error_line(err_text));
-  if (code != 0)
-    throw Error("synthesize_with_yosys(): Yosys failed on top '" + top + "' (exit " + std::to_string(code) +
-                "): " + first_error_line(err_text));
+                "' (not installed or not on PATH; scripts/install-deps.sh installs it): " + first_error_line(run.log));
+  if (run.code != 0)
+    throw Error("synthesize_with_yosys(): Yosys failed on top '" + top + "' (exit " + std::to_string(run.code) +
+                "): " + first_error_line(run.log));
   if (!fs::exists(stat)) throw Error("synthesize_with_yosys(): Yosys wrote no statistics for top '" + top + "'");
 
   nlohmann::json j;

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -16,8 +15,10 @@
 
 #include "ftdla/core/atomic_file.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/hash.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
+#include "tool_run.hpp"
 
 namespace ftdla::cost {
 namespace {
@@ -27,61 +28,15 @@ namespace fs = std::filesystem;
 // Bump when the flow or its parsing changes what a cached result says.
 constexpr const char* kFlowVersion = "ftdla-synth-3";
 
-// FNV-1a 64 over length-prefixed fields, so that field boundaries are part of the hash.
-struct Hasher {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  void add(const std::string& s) {
-    const std::string framed = std::to_string(s.size()) + ":" + s;
-    for (unsigned char c : framed) {
-      h ^= c;
-      h *= 0x100000001b3ULL;
-    }
-  }
-  std::string hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-  }
-};
+using detail::first_error_line;
 
-bool is_identifier(const std::string& s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-
-bool on_path(const std::string& exe) {
-  if (exe.find('/') != std::string::npos) return ::access(exe.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + exe).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
-std::string first_error_line(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, first;
-  while (std::getline(in, line)) {
-    if (line.find("ERROR") != std::string::npos || line.find("Error") != std::string::npos) return line;
-    if (first.empty() && !line.empty()) first = line;
-  }
-  return first.empty() ? "(no output)" : first;
-}
-
-// Runs `command` in `dir` with stdout+stderr to `log`; returns the log. Throws Error on a non-zero exit.
+// Runs a tool in `dir`; throws Error naming the tool and its most telling line unless it exits 0.
 std::string run_in(const TempDir& dir, const std::string& tool, const std::string& command, const std::string& what) {
-  const std::string log = dir.file(tool + ".log");
-  const std::string cmd = "cd " + shell_quote(dir.path()) + " && " + command + " > " + shell_quote(log) + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  const std::string text = fs::exists(log) ? read_file(log) : std::string();
-  const int code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128);
-  if (code != 0)
-    throw Error("synthesis of '" + what + "': " + tool + " failed (exit " + std::to_string(code) +
-                "): " + first_error_line(text));
-  return text;
+  const detail::ToolRun r = detail::run_tool(dir.path(), command, tool + ".log");
+  if (r.code != 0)
+    throw Error("synthesis of '" + what + "': " + tool + " failed (exit " + std::to_string(r.code) +
+                "): " + first_error_line(r.log));
+  return r.log;
 }
 
 // The number after `label` on the first line that contains it.
@@ -158,9 +113,9 @@ void SynthesisTools::require_present() const {
   if (!fs::is_regular_file(liberty))
     throw Error("synthesized costs need the standard-cell library " + liberty +
                 " (Debian package qflow-tech-osu018; scripts/install-deps.sh installs it)");
-  if (!on_path(yosys))
+  if (!detail::on_path(yosys))
     throw Error("synthesized costs need Yosys ('" + yosys + "' not found; Debian package yosys)");
-  if (!on_path(sta))
+  if (!detail::on_path(sta))
     throw Error("synthesized costs need OpenSTA ('" + sta + "' not found; Debian package opensta)");
 }
 
@@ -183,9 +138,9 @@ nlohmann::json to_json(const SynthesisResult& r) {
 
 SynthesisResult synthesize(const std::string& verilog, const std::string& top, const SynthesisTools& tools,
                            const std::vector<PortActivity>& activity) {
-  if (!is_identifier(top)) throw ConfigError("synthesize(): top '" + top + "' is not a Verilog identifier");
+  if (!detail::is_verilog_identifier(top)) throw ConfigError("synthesize(): top '" + top + "' is not a Verilog identifier");
   for (const auto& a : activity) {
-    if (!is_identifier(a.port)) throw ConfigError("synthesize(): port '" + a.port + "' is not a Verilog identifier");
+    if (!detail::is_verilog_identifier(a.port)) throw ConfigError("synthesize(): port '" + a.port + "' is not a Verilog identifier");
     if (!(a.activity >= 0.0 && a.activity <= 2.0) || !(a.duty >= 0.0 && a.duty <= 1.0))
       throw ConfigError("synthesize(): activity of port " + a.port + " must be in [0, 2] with duty in [0, 1]");
   }
@@ -194,17 +149,20 @@ SynthesisResult synthesize(const std::string& verilog, const std::string& top, c
   for (const auto& a : activity)
     if (declares_input(verilog, a.port)) ports.push_back(a);
 
-  Hasher key;
+  // Length-prefixed fields, so that field boundaries are part of the hash.
+  uint64_t hash = kFnv1aBasis;
+  const auto add = [&hash](const std::string& field) { hash = fnv1a64(std::to_string(field.size()) + ":" + field, hash); };
   for (const std::string& part : {std::string(kFlowVersion), verilog, top, tools.library_name,
                                   std::to_string(fs::file_size(tools.liberty))})
-    key.add(part);
-  for (const auto& a : ports) key.add(a.port + "=" + std::to_string(a.activity) + "/" + std::to_string(a.duty));
-  const std::string cache_file = tools.cache_dir.empty() ? "" : tools.cache_dir + "/" + key.hex() + ".json";
+    add(part);
+  for (const auto& a : ports) add(a.port + "=" + std::to_string(a.activity) + "/" + std::to_string(a.duty));
+  const std::string key = hex64(hash);
+  const std::string cache_file = tools.cache_dir.empty() ? "" : tools.cache_dir + "/" + key + ".json";
   const auto cached = [&]() -> std::optional<SynthesisResult> {
     if (cache_file.empty() || !fs::exists(cache_file)) return std::nullopt;
     try {
       SynthesisResult r = from_json(nlohmann::json::parse(read_file(cache_file)));
-      if (r.key == key.hex() && r.top == top) {
+      if (r.key == key && r.top == top) {
         r.from_cache = true;
         return r;
       }
@@ -226,7 +184,7 @@ SynthesisResult synthesize(const std::string& verilog, const std::string& top, c
     std::error_code ec;
     fs::create_directories(tools.cache_dir, ec);
     if (ec) throw Error("synthesis cache: cannot create " + tools.cache_dir + ": " + ec.message());
-    lock.fd = ::open((tools.cache_dir + "/" + key.hex() + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    lock.fd = ::open((tools.cache_dir + "/" + key + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (lock.fd >= 0 && ::flock(lock.fd, LOCK_EX) == 0)
       if (auto r = cached()) return *r;
   }
@@ -256,7 +214,7 @@ SynthesisResult synthesize(const std::string& verilog, const std::string& top, c
 
   SynthesisResult r;
   r.top = top;
-  r.key = key.hex();
+  r.key = key;
   r.cells = static_cast<int64_t>(number_after(stat, "Number of cells:", top));
   r.area_um2 = number_after(stat, hier == std::string::npos ? "Chip area for module" : "Chip area for top module", top);
   {
@@ -274,8 +232,7 @@ SynthesisResult synthesize(const std::string& verilog, const std::string& top, c
     }
   }
 
-  const bool clocked = verilog.find("input  wire clk") != std::string::npos ||
-                       verilog.find("input wire clk") != std::string::npos;
+  const bool clocked = declares_input(verilog, "clk");
   std::ostringstream tcl;
   constexpr double kTimingPeriodNs = 1000.0;  // long enough that slack = period − critical path
   tcl << "read_liberty " << lib << "\n"

@@ -26,7 +26,6 @@
 namespace ftdla::cli {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
 
 // Fast settings for commands that quantize the model: few calibration and test images.
 const std::vector<std::string> kFast = {"--calib-images", "64", "--images", "20"};
@@ -34,26 +33,10 @@ const std::vector<std::string> kFast = {"--calib-images", "64", "--images", "20"
 using test::kBinary;
 using test::read_file;
 using test::Result;
-
-/// Run `ftdla args...` with stdout and stderr redirected to files.
-Result ftdla(const std::vector<std::string>& args) { return test::run_ftdla("", args); }
-
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-/// Non-zero exit, exactly one line on stderr, containing every one of `names`.
-void expect_one_line_error(const Result& r, std::initializer_list<std::string> names) {
-  SCOPED_TRACE(r.command);
-  EXPECT_NE(r.status, 0) << "stderr: " << r.err;
-  EXPECT_NE(r.status, -1) << "did not exit normally (crashed?)";
-  ASSERT_FALSE(r.err.empty()) << "no message on stderr";
-  EXPECT_EQ(r.err.back(), '\n') << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
-  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
-  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
-}
+using test::expect_one_line_error;
+using test::fixture;
+using test::ftdla;
+using test::operator+;
 
 // --- Model files -------------------------------------------------------------------------------------
 

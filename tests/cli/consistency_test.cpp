@@ -19,22 +19,10 @@ namespace {
 
 using test::read_file;
 using test::Result;
-
-Result ftdla(const std::vector<std::string>& args) { return test::run_ftdla("", args); }
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-void expect_one_line_error(const Result& r, std::initializer_list<std::string> names) {
-  SCOPED_TRACE(r.command);
-  EXPECT_NE(r.status, 0) << "stderr: " << r.err;
-  EXPECT_NE(r.status, -1) << "did not exit normally (crashed?)";
-  ASSERT_FALSE(r.err.empty()) << "no message on stderr";
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
-  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
-  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
-}
+using test::expect_one_line_error;
+using test::fixture;
+using test::ftdla;
+using test::operator+;
 
 const std::string kDesign = std::string(FTDLA_SOURCE_DIR) + "/examples/configs/design_full_tmr.json";
 const std::vector<std::string> kEval = {"eval", "--images", "20", "--calib-images", "64"};

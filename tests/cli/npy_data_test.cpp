@@ -26,23 +26,10 @@ using ftdla::test::raw_bytes;
 using ftdla::test::write_bytes;
 using test::read_file;
 using test::Result;
-
-std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
-Result ftdla(const std::vector<std::string>& args) { return test::run_ftdla("", args); }
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-void expect_one_line_error(const Result& r, std::initializer_list<std::string> names) {
-  SCOPED_TRACE(r.command);
-  EXPECT_NE(r.status, 0) << "stderr: " << r.err;
-  EXPECT_NE(r.status, -1) << "did not exit normally (crashed?)";
-  ASSERT_FALSE(r.err.empty()) << "no message on stderr";
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
-  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
-  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
-}
+using test::expect_one_line_error;
+using test::fixture;
+using test::ftdla;
+using test::operator+;
 
 /// A tiny 3x32x32 conv net with fixed pseudo-random weights: Conv 3->8 (3x3, pad 1), Relu, MaxPool 2,
 /// Conv 8->16 (3x3, pad 1), Relu, MaxPool 2, Flatten, Gemm 1024->10.

@@ -19,7 +19,7 @@ using test::Result;
 
 std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/report/" + name; }
 
-Result ftdla(const std::vector<std::string>& args) { return test::run_ftdla("", args); }
+using test::ftdla;
 
 size_t count(const std::string& s, const std::string& needle) {
   size_t n = 0;
@@ -27,12 +27,10 @@ size_t count(const std::string& s, const std::string& needle) {
   return n;
 }
 
+/// The shared one-line-error check, with this exact exit status.
 void expect_one_line_error(const Result& r, int status, std::initializer_list<std::string> names) {
-  SCOPED_TRACE(r.command);
-  EXPECT_EQ(r.status, status) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
-  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
-  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
+  EXPECT_EQ(r.status, status) << r.command << "\n" << r.err;
+  test::expect_one_line_error(r, names);
 }
 
 TEST(CliReport, WritesOneSelfContainedFileFromCharacterizeAndOptimizeResults) {

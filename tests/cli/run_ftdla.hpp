@@ -1,6 +1,10 @@
 // Running the real `ftdla` program from a test: stdout and stderr captured through files.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+
+#include <algorithm>
+#include <initializer_list>
 
 #include <cstdlib>
 #include <fstream>
@@ -41,6 +45,31 @@ inline Result run_ftdla(const std::string& prefix, const std::vector<std::string
   r.out = read_file(io.file("out"));
   r.err = read_file(io.file("err"));
   return r;
+}
+
+/// Run `ftdla args...` (no prefix).
+inline Result ftdla(const std::vector<std::string>& args) { return run_ftdla("", args); }
+
+/// A committed test fixture: tests/fixtures/<name>.
+inline std::string fixture(const std::string& name) { return std::string(FTDLA_SOURCE_DIR) + "/tests/fixtures/" + name; }
+
+/// Arguments concatenated.
+inline std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+/// Non-zero exit (not a crash), exactly one line on stderr starting "ftdla: error: " and containing every
+/// one of `names`.
+inline void expect_one_line_error(const Result& r, std::initializer_list<std::string> names) {
+  SCOPED_TRACE(r.command);
+  EXPECT_NE(r.status, 0) << "stderr: " << r.err;
+  EXPECT_NE(r.status, -1) << "did not exit normally (crashed?)";
+  ASSERT_FALSE(r.err.empty()) << "no message on stderr";
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "message is not one line:\n" << r.err;
+  EXPECT_EQ(r.err.rfind("ftdla: error: ", 0), 0u) << r.err;
+  for (const auto& n : names) EXPECT_NE(r.err.find(n), std::string::npos) << "message does not name '" << n << "': " << r.err;
 }
 
 }  // namespace ftdla::cli::test

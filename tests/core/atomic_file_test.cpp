@@ -51,20 +51,25 @@ TEST(AtomicFile, SyncsTheFileThenItsDirectory) {
   EXPECT_TRUE(g_synced_dirs[1]) << "second fsync should be the directory, after the rename";
 }
 
-TEST(AtomicFile, FailedFileFsyncKeepsThePreviousContentAndNamesTheFile) {
-  const TempDir d("ftdla-atomic");
-  const std::string path = d.file("a.json");
-  write_file_atomic(path, "old\n");
-  g_fail_call = 1;
-  g_synced_dirs.clear();
+// Writing "new\n" to `path` throws a ConfigError that names the path and `what`.
+void expect_write_error(const std::string& path, const std::string& what) {
   try {
     write_file_atomic(path, "new\n");
     ADD_FAILURE() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    EXPECT_NE(msg.find("fsync failed"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
   }
+}
+
+TEST(AtomicFile, FailedFileFsyncKeepsThePreviousContentAndNamesTheFile) {
+  const TempDir d("ftdla-atomic");
+  const std::string path = d.file("a.json");
+  write_file_atomic(path, "old\n");
+  g_fail_call = 1;
+  g_synced_dirs.clear();
+  expect_write_error(path, "fsync failed");
   g_fail_call = 0;
   EXPECT_EQ(read_file(path), "old\n");
   EXPECT_EQ(entries(d.path()), 1u) << "temporary file left behind";
@@ -75,14 +80,7 @@ TEST(AtomicFile, FailedDirectoryFsyncIsReported) {
   const std::string path = d.file("a.json");
   g_fail_call = 2;
   g_synced_dirs.clear();
-  try {
-    write_file_atomic(path, "new\n");
-    ADD_FAILURE() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    EXPECT_NE(msg.find("directory"), std::string::npos) << msg;
-  }
+  expect_write_error(path, "directory");
   g_fail_call = 0;
 }
 

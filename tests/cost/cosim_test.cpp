@@ -29,7 +29,6 @@ namespace ftdla::cost {
 namespace {
 
 using testing::HexWord;
-using testing::ScratchDir;
 
 struct DesignCase {
   const char* name;
@@ -164,17 +163,10 @@ TEST_P(DesignCosim, RtlMasksExactlyWhatTheShieldMasks) {
   }
   EXPECT_LT(masked, faults);  // and plain live bits do show
 
-  ScratchDir dir;
-  dir.write("pe.v", generate_pe_verilog(cfg));
-  dir.write("tb.v", out_testbench(cfg, n));
-  dir.write("vectors.hex", vec_hex);
-  dir.write("expected.hex", exp_hex);
-  std::string log;
-  ASSERT_EQ(testing::run_in(dir, "iverilog -g2005 -Wall -o sim pe.v tb.v && vvp -n sim", log), 0) << log;
-  long checked = -1, mismatches = -1;
-  ASSERT_TRUE(testing::parse_tb_summary(log, checked, mismatches)) << log;
-  EXPECT_EQ(checked, n);
-  EXPECT_EQ(mismatches, 0) << log;
+  const testing::TbRun r = testing::run_testbench(generate_pe_verilog(cfg), out_testbench(cfg, n), vec_hex, exp_hex);
+  ASSERT_TRUE(r.ok()) << r.log;
+  EXPECT_EQ(r.checked, n);
+  EXPECT_EQ(r.mismatches, 0) << r.log;
 }
 
 INSTANTIATE_TEST_SUITE_P(LeNet5, DesignCosim,
@@ -256,18 +248,11 @@ TEST(TmrLaneCosim, EverySingleCopyFlipIsVotedAway) {
       "    $finish;\n"
       "  end\n"
       "endmodule\n";
-  ScratchDir dir;
-  dir.write("lane.v", generate_tmr_lane_verilog(cfg));
-  dir.write("tb.v", tb);
-  dir.write("vectors.hex", vec_hex);
-  dir.write("expected.hex", exp_hex);
-  std::string log;
-  ASSERT_EQ(testing::run_in(dir, "iverilog -g2005 -Wall -o sim lane.v tb.v && vvp -n sim", log), 0) << log;
-  long checked = -1, mismatches = -1;
-  ASSERT_TRUE(testing::parse_tb_summary(log, checked, mismatches)) << log;
-  EXPECT_EQ(checked, n);
-  EXPECT_EQ(mismatches, 0) << log;
-  EXPECT_NE(log.find("UNHIT 0"), std::string::npos) << "an injected flip did not reach its copy:\n" << log;
+  const testing::TbRun r = testing::run_testbench(generate_tmr_lane_verilog(cfg), tb, vec_hex, exp_hex);
+  ASSERT_TRUE(r.ok()) << r.log;
+  EXPECT_EQ(r.checked, n);
+  EXPECT_EQ(r.mismatches, 0) << r.log;
+  EXPECT_NE(r.log.find("UNHIT 0"), std::string::npos) << "an injected flip did not reach its copy:\n" << r.log;
 }
 
 }  // namespace

@@ -20,7 +20,6 @@ using accel::Pe;
 using accel::PeConfig;
 using accel::PeInputs;
 using testing::HexWord;
-using testing::ScratchDir;
 
 constexpr int kVectors = 2000;      // vectors compared, after one warm-up vector
 constexpr long kMinOverflows = 50;  // vectors whose accumulate must wrap, so wrapping is really exercised
@@ -195,18 +194,12 @@ TEST_P(PeRtlEquivalence, MatchesCppModelBitExact) {
   }
   EXPECT_GE(overflows, kMinOverflows);
 
-  ScratchDir dir;
-  dir.write("pe.v", generate_pe_verilog(c));
-  dir.write("tb.v", testbench(c, kVectors + 1, vec_width, exp_width));
-  dir.write("vectors.hex", vec_hex);
-  dir.write("expected.hex", exp_hex);
-  std::string log;
-  ASSERT_EQ(testing::run_in(dir, "iverilog -g2005 -Wall -o sim pe.v tb.v && vvp -n sim", log), 0) << log;
-  long checked = -1, mismatches = -1;
-  ASSERT_TRUE(testing::parse_tb_summary(log, checked, mismatches)) << log;
-  EXPECT_EQ(checked, kVectors) << log;
-  EXPECT_EQ(mismatches, 0) << log;
-  EXPECT_EQ(log.find("warning"), std::string::npos) << log;
+  const testing::TbRun r =
+      testing::run_testbench(generate_pe_verilog(c), testbench(c, kVectors + 1, vec_width, exp_width), vec_hex, exp_hex);
+  ASSERT_TRUE(r.ok()) << r.log;
+  EXPECT_EQ(r.checked, kVectors) << r.log;
+  EXPECT_EQ(r.mismatches, 0) << r.log;
+  EXPECT_EQ(r.log.find("warning"), std::string::npos) << r.log;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -257,17 +250,11 @@ TEST(RangeCorrectorRtl, MatchesReferenceExhaustively) {
         "    $finish;\n"
         "  end\n"
         "endmodule\n";
-    ScratchDir dir;
-    dir.write("rc.v", generate_range_corrector_verilog(kBits, is_signed));
-    dir.write("tb.v", tb);
-    dir.write("vectors.hex", vec_hex);
-    dir.write("expected.hex", exp_hex);
-    std::string log;
-    ASSERT_EQ(testing::run_in(dir, "iverilog -g2005 -o sim rc.v tb.v && vvp -n sim", log), 0) << log;
-    long checked = -1, mismatches = -1;
-    ASSERT_TRUE(testing::parse_tb_summary(log, checked, mismatches)) << log;
-    EXPECT_EQ(checked, n);
-    EXPECT_EQ(mismatches, 0) << log;
+    const testing::TbRun r =
+        testing::run_testbench(generate_range_corrector_verilog(kBits, is_signed), tb, vec_hex, exp_hex, false);
+    ASSERT_TRUE(r.ok()) << r.log;
+    EXPECT_EQ(r.checked, n);
+    EXPECT_EQ(r.mismatches, 0) << r.log;
   }
 }
 

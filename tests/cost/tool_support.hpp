@@ -83,4 +83,27 @@ inline bool parse_tb_summary(const std::string& log, long& checked, long& mismat
   return static_cast<bool>(in >> w1 >> checked >> w2 >> mismatches) && w2 == "MISMATCHES";
 }
 
+/// A testbench run: its log and the counts of its "CHECKED <n> MISMATCHES <m>" line (-1 when missing).
+struct TbRun {
+  std::string log;
+  int status = -1;     ///< exit code of iverilog && vvp
+  long checked = -1, mismatches = -1;
+  bool ok() const { return status == 0 && checked >= 0; }
+};
+
+/// Compile `design` and testbench `tb` (top `tb`, reading vectors.hex and expected.hex with $readmemh) with
+/// iverilog -g2005 (and -Wall unless `wall` is false) in a fresh directory and run it with vvp.
+inline TbRun run_testbench(const std::string& design, const std::string& tb, const std::string& vectors,
+                           const std::string& expected, bool wall = true) {
+  ScratchDir dir;
+  dir.write("design.v", design);
+  dir.write("tb.v", tb);
+  dir.write("vectors.hex", vectors);
+  dir.write("expected.hex", expected);
+  TbRun r;
+  r.status = run_in(dir, std::string("iverilog -g2005 ") + (wall ? "-Wall " : "") + "-o sim design.v tb.v && vvp -n sim", r.log);
+  parse_tb_summary(r.log, r.checked, r.mismatches);
+  return r;
+}
+
 }  // namespace ftdla::cost::testing

@@ -65,16 +65,24 @@ TEST(Evaluator, CachesAcrossRunsWithIdenticalResults) {
   ::unlink(cache.c_str());
 }
 
+protect::DesignPoint hardened_2() {
+  protect::DesignPoint d;
+  d.harden_bits = 2;
+  return d;
+}
+
+// Measures `d` into the empty cache file `cache` and returns the line written there.
+nlohmann::json measured_cache_line(const std::string& cache, const protect::DesignPoint& d) {
+  Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
+  EXPECT_FALSE(ev.evaluate(d).cached);
+  return nlohmann::json::parse(read_file(cache));
+}
+
 TEST(Evaluator, CacheEntriesWithImpossibleCountsAreMeasuredAgain) {
   const TempDir dir("ftdla-cache");
   const std::string cache = dir.file("evaluations.jsonl");
-  protect::DesignPoint d;
-  d.harden_bits = 2;
-  {
-    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
-    ASSERT_FALSE(ev.evaluate(d).cached);
-  }
-  nlohmann::json line = nlohmann::json::parse(read_file(cache));
+  const protect::DesignPoint d = hardened_2();
+  nlohmann::json line = measured_cache_line(cache, d);
   const int64_t trials = line["metrics"]["trials"].get<int64_t>();
   for (const auto& [key, value] : std::vector<std::pair<std::string, int64_t>>{{"sdc", trials + 1}, {"golden_correct", -5}}) {
     nlohmann::json bad = line;
@@ -94,13 +102,8 @@ TEST(Evaluator, CacheEntriesWithImpossibleCountsAreMeasuredAgain) {
 TEST(Evaluator, CacheEntriesWithMissingOrMistypedFiguresAreMeasuredAgain) {
   const TempDir dir("ftdla-cache");
   const std::string cache = dir.file("evaluations.jsonl");
-  protect::DesignPoint d;
-  d.harden_bits = 2;
-  {
-    Evaluator ev(fx().g, test::test_set(), test::calib_set(), fx().qo, small_env(), {}, {}, "lenet5-test", cache);
-    ASSERT_FALSE(ev.evaluate(d).cached);
-  }
-  const nlohmann::json line = nlohmann::json::parse(read_file(cache));
+  const protect::DesignPoint d = hardened_2();
+  const nlohmann::json line = measured_cache_line(cache, d);
   ASSERT_TRUE(parse_cache_line(line.dump(), cache).has_value());
   std::vector<nlohmann::json> bad(6, line);
   bad[0]["metrics"].erase("clean_diff");
