@@ -50,6 +50,12 @@ int64_t Graph::total_macs() const {
   return t;
 }
 
+bool Graph::pre_quantized() const {
+  for (const Value& v : values)
+    if (v.quant) return true;
+  return false;
+}
+
 int Graph::consumers(int v) const {
   int c = (v == output) ? 1 : 0;
   for (const Node& n : nodes)

@@ -18,10 +18,22 @@
 namespace ftdla::model {
 namespace {
 
+/// The integers behind a constant that a DequantizeLinear made real: real = (q - zero_point) * scale, per
+/// tensor or along `axis`.
+struct ConstQuant {
+  std::vector<int32_t> q;
+  std::vector<float> scale;     ///< one, or one per index of `axis`
+  std::vector<int32_t> zero_point;
+  int64_t axis = 0;
+  int32_t type = 0;             ///< onnx::TensorProto data type of q (INT8, UINT8, INT32)
+};
+
 struct Const {
   Shape dims;
-  std::vector<float> f;    // FLOAT/DOUBLE data
-  std::vector<int64_t> i;  // INT64/INT32 data
+  std::vector<float> f;    // FLOAT/DOUBLE data (and the values of integer data)
+  std::vector<int64_t> i;  // INT64/INT32/INT8/UINT8 data
+  int32_t type = 0;        // onnx::TensorProto data type
+  std::optional<ConstQuant> quant;  // set on the output of DequantizeLinear of an integer constant
 };
 
 /// Bound on the decoded initializer data of one model (as float, 4 bytes a value): above any model ftdla
@@ -57,6 +69,7 @@ Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* bu
     *budget -= n * 4;
   }
   const std::string& raw = t.raw_data();
+  c.type = t.data_type();
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       if (!raw.empty()) {
@@ -100,9 +113,27 @@ Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* bu
         c.i.assign(t.int32_data().begin(), t.int32_data().end());
       }
       break;
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+      // 8-bit integers (quantized weights, zero points): one byte each in raw_data, else in int32_data.
+      if (!raw.empty()) {
+        check_raw(raw, 1, "8-bit");
+        c.i.resize(static_cast<size_t>(n));
+        for (int64_t j = 0; j < n; ++j)
+          c.i[j] = t.data_type() == onnx::TensorProto::INT8 ? static_cast<int64_t>(static_cast<int8_t>(raw[j]))
+                                                             : static_cast<int64_t>(static_cast<uint8_t>(raw[j]));
+      } else {
+        check_list(t.int32_data_size());
+        const int64_t lo = t.data_type() == onnx::TensorProto::INT8 ? -128 : 0, hi = lo + 255;
+        for (int32_t v : t.int32_data()) {
+          if (v < lo || v > hi) throw ImportError(where + ": 8-bit tensor holds " + std::to_string(v));
+          c.i.push_back(v);
+        }
+      }
+      break;
     default:
       throw UnsupportedError(where + ": tensor data type " + std::to_string(t.data_type()) +
-                             " is not supported (float, double, int32, int64 are)");
+                             " is not supported (float, double, int8, uint8, int32, int64 are)");
   }
   if (!c.i.empty() && c.f.empty()) c.f.assign(c.i.begin(), c.i.end());
   return c;
@@ -318,6 +349,116 @@ class Importer {
     return w;
   }
 
+  /// Scale (input `scale_i`) and zero point (input `zp_i`, optional: uint8 0) of a quantization operand.
+  struct QParams {
+    std::vector<float> scale;
+    std::vector<int32_t> zero_point;
+    int32_t type = onnx::TensorProto::UINT8;  ///< the integer type (that of the zero point)
+  };
+  QParams qparams(const onnx::NodeProto& n, int scale_i, int zp_i, const std::string& what) const {
+    const Const& s = require_const(n, scale_i, (what + " scale").c_str());
+    if (s.type != onnx::TensorProto::FLOAT) throw UnsupportedError(where(n) + ": " + what + " scale must be float32");
+    if (s.f.empty() || s.dims.size() > 1) throw ValidationError(where(n) + ": " + what + " scale must be a scalar or a 1-D tensor");
+    QParams p;
+    p.scale = s.f;
+    for (float v : p.scale)
+      if (!(std::isfinite(v) && v > 0.0f))
+        throw ValidationError(where(n) + ": " + what + " scale must be positive and finite (got " + std::to_string(v) + ")");
+    if (zp_i < n.input_size() && !n.input(zp_i).empty()) {
+      const Const& z = require_const(n, zp_i, (what + " zero point").c_str());
+      if (z.type != onnx::TensorProto::INT8 && z.type != onnx::TensorProto::UINT8 && z.type != onnx::TensorProto::INT32)
+        throw UnsupportedError(where(n) + ": " + what + " zero point must be int8, uint8 or int32 (8-bit quantization)");
+      // A single zero point with per-axis scales applies to every index (ONNX Runtime accepts it).
+      if (z.i.size() != p.scale.size() && z.i.size() != 1)
+        throw ValidationError(where(n) + ": " + what + " zero point has " + std::to_string(z.i.size()) + " values, its scale " +
+                              std::to_string(p.scale.size()));
+      p.type = z.type;
+      p.zero_point.assign(p.scale.size(), 0);
+      for (size_t j = 0; j < p.scale.size(); ++j) p.zero_point[j] = static_cast<int32_t>(z.i[z.i.size() == 1 ? 0 : j]);
+    } else {
+      p.zero_point.assign(p.scale.size(), 0);
+    }
+    return p;
+  }
+
+  /// The per-tensor quantization of an activation (8-bit, one scale).
+  TensorQuant activation_quant(const onnx::NodeProto& n, const QParams& p, const std::string& what) const {
+    if (p.scale.size() != 1)
+      throw UnsupportedError(where(n) + ": " + what + " is quantized per axis; activations must be quantized per tensor");
+    if (p.type != onnx::TensorProto::INT8 && p.type != onnx::TensorProto::UINT8)
+      throw UnsupportedError(where(n) + ": " + what + " must be quantized to int8 or uint8");
+    return TensorQuant{p.scale[0], p.zero_point[0], p.type == onnx::TensorProto::INT8};
+  }
+
+  /// Records how value v is quantized. A QuantizeLinear sets it (the last one wins: ops folded away
+  /// between two of them, such as a bias Add, leave the later scale as the value's); a QLinear op's input
+  /// must agree with what produced it.
+  void set_quant(int v, const TensorQuant& tq) { g_.values[v].quant = tq; }
+  void expect_quant(const onnx::NodeProto& n, int v, const TensorQuant& tq, const std::string& what) {
+    auto& have = g_.values[v].quant;
+    if (!have) {
+      have = tq;
+      return;
+    }
+    if (!(*have == tq))
+      throw ValidationError(where(n) + ": " + what + " scale/zero point (" + std::to_string(tq.scale) + ", " +
+                            std::to_string(tq.zero_point) + ") differ from those of '" + excerpt(g_.values[v].name) +
+                            "' (" + std::to_string(have->scale) + ", " + std::to_string(have->zero_point) + ")");
+  }
+
+  /// A per-axis quantization's axis (ONNX: negative counts from the end).
+  static int64_t norm_axis(int64_t axis, size_t rank, const std::string& at) {
+    const int64_t r = static_cast<int64_t>(rank);
+    if (axis < -r || axis >= std::max<int64_t>(r, 1)) throw ValidationError(at + ": axis " + std::to_string(axis) + " is out of range");
+    return axis < 0 ? axis + r : axis;
+  }
+
+  /// Index along `axis` of flat element j of a tensor with dims d (for per-axis scales).
+  static int64_t axis_index(const Shape& d, int64_t axis, int64_t j) {
+    int64_t inner = 1;
+    for (size_t k = static_cast<size_t>(axis) + 1; k < d.size(); ++k) inner *= d[k];
+    return (j / inner) % d[static_cast<size_t>(axis)];
+  }
+
+  /// Checks the per-axis parameters of constant `c` fit it: one scale, or one per index of `axis`.
+  void check_axis_params(const onnx::NodeProto& n, const Const& c, const QParams& p, int64_t axis) const {
+    if (p.scale.size() == 1) return;
+    if (c.dims.empty() || static_cast<int64_t>(p.scale.size()) != c.dims[static_cast<size_t>(axis)])
+      throw ValidationError(where(n) + ": " + std::to_string(p.scale.size()) + " scales for axis " + std::to_string(axis) +
+                            " of a tensor with dims " + to_string(c.dims));
+  }
+
+  /// Copies a weight constant's integers into a Conv/Gemm node (`transpose`: B of MatMul or Gemm transB=0,
+  /// [in, out], becomes [out, in]); `channel_axis` is the constant's output-channel axis.
+  void set_weight_quant(const onnx::NodeProto& n, Node& node, const Const& w, bool transpose, int64_t channel_axis) const {
+    const ConstQuant& cq = *w.quant;
+    if (cq.type != onnx::TensorProto::INT8)
+      throw UnsupportedError(where(n) + ": quantized weights must be int8 (symmetric); got " +
+                             (cq.type == onnx::TensorProto::UINT8 ? std::string("uint8") : std::string("int32")));
+    for (int32_t z : cq.zero_point)
+      if (z != 0) throw UnsupportedError(where(n) + ": weight zero point " + std::to_string(z) + ": only symmetric weights (zero point 0) are supported");
+    if (cq.scale.size() != 1 && cq.axis != channel_axis)
+      throw UnsupportedError(where(n) + ": weights are quantized along axis " + std::to_string(cq.axis) +
+                             "; only per-tensor or per-output-channel (axis " + std::to_string(channel_axis) + ") scales are supported");
+    const int64_t nout = node.weight.shape[0], per = numel(node.weight.shape) / nout;
+    NodeQuant nq;
+    nq.weight.resize(static_cast<size_t>(nout * per));
+    for (int64_t o = 0; o < nout; ++o)
+      for (int64_t i = 0; i < per; ++i) nq.weight[o * per + i] = transpose ? cq.q[i * nout + o] : cq.q[o * per + i];
+    nq.weight_scale.resize(static_cast<size_t>(nout));
+    for (int64_t o = 0; o < nout; ++o) nq.weight_scale[o] = cq.scale[cq.scale.size() == 1 ? 0 : o];
+    node.quant = std::move(nq);
+  }
+
+  /// An int32 bias from DequantizeLinear (scale = input scale * weight scale, zero point 0) kept exact.
+  void set_bias_quant(const onnx::NodeProto& n, Node& node, const Const& b) const {
+    if (!node.quant || !b.quant) return;
+    if (b.quant->type != onnx::TensorProto::INT32) throw UnsupportedError(where(n) + ": a quantized bias must be int32");
+    for (int32_t z : b.quant->zero_point)
+      if (z != 0) throw UnsupportedError(where(n) + ": bias zero point must be 0");
+    node.quant->bias = b.quant->q;
+  }
+
   void alias(const onnx::NodeProto& n, int value) {
     if (n.output_size() < 1) throw ImportError(where(n) + ": no output");
     define(n, n.output(0));
@@ -352,6 +493,61 @@ class Importer {
     return &p;
   }
 
+  /// A Conv node of input x with weight constant w (from a DequantizeLinear: its integers too); zero bias.
+  Node& conv_node(const onnx::NodeProto& n, int idx, int x, const Const& w) {
+    if (w.dims.size() != 4) throw UnsupportedError(where(n) + ": only 2-D convolution is supported");
+    if (std::find(w.dims.begin(), w.dims.end(), 0) != w.dims.end())
+      throw ValidationError(where(n) + ": weight has an empty dimension " + to_string(w.dims));
+    Node& node = emit(n, OpKind::Conv, {x}, idx);
+    node.weight = Tensor<float>(w.dims, w.f);
+    node.groups = attr_i(n, "group", 1);
+    if (node.groups <= 0) throw ValidationError(where(n) + ": group must be positive");
+    auto ks = attr_ints(n, "kernel_shape");
+    if (!ks.empty() && (ks.size() != 2 || ks[0] != w.dims[2] || ks[1] != w.dims[3]))
+      throw ValidationError(where(n) + ": kernel_shape does not match the weight");
+    node.window = parse_window(n, w.dims[2], w.dims[3], g_.values[x].shape);
+    node.bias.assign(static_cast<size_t>(w.dims[0]), 0.0f);
+    if (w.quant) set_weight_quant(n, node, w, false, 0);
+    return node;
+  }
+
+  /// Integer constant (`type`) of the quantized values of float constant c: ONNX QuantizeLinear,
+  /// saturate(round_half_even(x / scale) + zero_point), in float32 as ONNX Runtime computes it.
+  Const quantize_const(const onnx::NodeProto& n, const Const& c, const QParams& p, int64_t axis) const {
+    check_axis_params(n, c, p, axis);
+    const int64_t lo = p.type == onnx::TensorProto::INT8 ? -128 : p.type == onnx::TensorProto::UINT8 ? 0 : INT32_MIN;
+    const int64_t hi = p.type == onnx::TensorProto::INT8 ? 127 : p.type == onnx::TensorProto::UINT8 ? 255 : INT32_MAX;
+    Const q;
+    q.dims = c.dims;
+    q.type = p.type;
+    q.i.resize(c.f.size());
+    for (size_t j = 0; j < c.f.size(); ++j) {
+      const size_t a = p.scale.size() == 1 ? 0 : static_cast<size_t>(axis_index(c.dims, axis, static_cast<int64_t>(j)));
+      const float r = std::nearbyint(c.f[j] / p.scale[a]);
+      const double v = static_cast<double>(r) + p.zero_point[a];
+      q.i[j] = static_cast<int64_t>(std::clamp<double>(v, static_cast<double>(lo), static_cast<double>(hi)));
+    }
+    q.f.assign(q.i.begin(), q.i.end());
+    return q;
+  }
+
+  /// The real values of an integer constant with its quantization (a QLinear op's weight), as DequantizeLinear.
+  Const dequantize_const(const onnx::NodeProto& n, const Const& c, const QParams& p, int64_t axis) const {
+    if (p.type != c.type) throw ValidationError(where(n) + ": the zero point's type differs from the data's");
+    check_axis_params(n, c, p, axis);
+    Const r;
+    r.dims = c.dims;
+    r.type = onnx::TensorProto::FLOAT;
+    ConstQuant cq{std::vector<int32_t>(c.i.begin(), c.i.end()), p.scale, p.zero_point, axis, c.type};
+    r.f.resize(c.i.size());
+    for (size_t j = 0; j < c.i.size(); ++j) {
+      const size_t a = p.scale.size() == 1 ? 0 : static_cast<size_t>(axis_index(c.dims, axis, static_cast<int64_t>(j)));
+      r.f[j] = static_cast<float>(c.i[j] - p.zero_point[a]) * p.scale[a];
+    }
+    r.quant = std::move(cq);
+    return r;
+  }
+
   void convert(const onnx::NodeProto& n, int idx) {
     const std::string& t = n.op_type();
     if (!n.domain().empty() && n.domain() != "ai.onnx")
@@ -378,21 +574,11 @@ class Importer {
     } else if (t == "Conv") {
       const int x = value_of(n, 0);
       const Const& w = require_weight(n, 1, "Conv weight");
-      if (w.dims.size() != 4) throw UnsupportedError(where(n) + ": only 2-D convolution is supported");
-      if (std::find(w.dims.begin(), w.dims.end(), 0) != w.dims.end())
-        throw ValidationError(where(n) + ": weight has an empty dimension " + to_string(w.dims));
-      Node& node = emit(n, OpKind::Conv, {x}, idx);
-      node.weight = Tensor<float>(w.dims, w.f);
-      node.groups = attr_i(n, "group", 1);
-      if (node.groups <= 0) throw ValidationError(where(n) + ": group must be positive");
-      auto ks = attr_ints(n, "kernel_shape");
-      if (!ks.empty() && (ks.size() != 2 || ks[0] != w.dims[2] || ks[1] != w.dims[3]))
-        throw ValidationError(where(n) + ": kernel_shape does not match the weight");
-      node.window = parse_window(n, w.dims[2], w.dims[3], g_.values[x].shape);
-      node.bias.assign(static_cast<size_t>(w.dims[0]), 0.0f);
+      Node& node = conv_node(n, idx, x, w);
       if (const Const* b = weight_of(n, 2)) {
         if (static_cast<int64_t>(b->f.size()) != w.dims[0]) throw ValidationError(where(n) + ": bias size does not match output channels");
         node.bias = b->f;
+        set_bias_quant(n, node, *b);
       } else if (n.input_size() > 2 && !n.input(2).empty()) {
         throw UnsupportedError(where(n) + ": Conv bias must be a constant initializer");
       }
@@ -421,11 +607,19 @@ class Importer {
         for (int64_t i = 0; i < nin; ++i)
           node.weight.data[o * nin + i] = alpha * (trans_b ? b.f[o * nin + i] : b.f[i * nout + o]);
       node.bias.assign(static_cast<size_t>(nout), 0.0f);
+      if (b.quant) {
+        if (alpha != 1.0f) throw UnsupportedError(where(n) + ": alpha != 1 with quantized weights");
+        set_weight_quant(n, node, b, !trans_b, trans_b ? 0 : 1);
+      }
       if (t == "Gemm") {
         if (const Const* c = weight_of(n, 2)) {
           const int64_t cn = numel(c->dims);
           if (!(cn == nout || cn == 1)) throw UnsupportedError(where(n) + ": C must be a vector of " + std::to_string(nout) + " or a scalar");
           for (int64_t o = 0; o < nout; ++o) node.bias[o] = beta * c->f[cn == 1 ? 0 : o];
+          if (c->quant && node.quant) {
+            if (beta != 1.0f || cn != nout) throw UnsupportedError(where(n) + ": a quantized C must be one int32 per output with beta = 1");
+            set_bias_quant(n, node, *c);
+          }
         } else if (n.input_size() > 2 && !n.input(2).empty()) {
           throw UnsupportedError(where(n) + ": Gemm C must be a constant initializer");
         }
@@ -436,6 +630,7 @@ class Importer {
       const int x = value_of(n, 0);
       Node* p = foldable_producer(n, 0);
       if (!p) throw UnsupportedError(where(n) + ": BatchNormalization must directly follow a Conv or Gemm whose output has no other use (it is folded)");
+      if (p->quant) throw UnsupportedError(where(n) + ": BatchNormalization after a Conv/Gemm with quantized weights (fold it before quantizing)");
       const Const& scale = require_weight(n, 1, "scale");
       const Const& bias = require_weight(n, 2, "bias");
       const Const& mean = require_weight(n, 3, "mean");
@@ -488,6 +683,7 @@ class Importer {
       if (node.op == OpKind::AveragePool && (node.window.dilation_h != 1 || node.window.dilation_w != 1))
         throw UnsupportedError(where(n) + ": dilated AveragePool");
       shape_now(node);
+      if (node.op == OpKind::MaxPool) pass_quant(node);
     } else if (t == "GlobalAveragePool") {
       emit(n, OpKind::GlobalAveragePool, {value_of(n, 0)}, idx);
       shape_now(g_.nodes.back());
@@ -504,6 +700,7 @@ class Importer {
         const int64_t cn = numel(c.dims);
         if (!(cn == k || cn == 1)) throw UnsupportedError(where(n) + ": constant operand must be per output channel (" + std::to_string(k) + " values) or a scalar");
         for (int64_t o = 0; o < k; ++o) p->bias[o] += c.f[cn == 1 ? 0 : o];
+        if (p->quant) p->quant->bias.clear();  // the summed bias is real: quantized from it, in the producer's scales
         alias(n, x);
       } else {
         emit(n, OpKind::Add, {value_of(n, 0), value_of(n, 1)}, idx);
@@ -513,6 +710,7 @@ class Importer {
       if (attr_i(n, "axis", 1) != 1) throw UnsupportedError(where(n) + ": only axis=1 is supported");
       emit(n, OpKind::Flatten, {value_of(n, 0)}, idx);
       shape_now(g_.nodes.back());
+      pass_quant(g_.nodes.back());
     } else if (t == "Reshape") {
       const int x = value_of(n, 0);
       const Const& s = require_const(n, 1, "Reshape shape");
@@ -538,11 +736,100 @@ class Importer {
       Node& node = emit(n, OpKind::Reshape, {x}, idx);
       node.weight.shape = per;  // per-image target shape (may contain one -1)
       shape_now(node);
+      pass_quant(node);
+    } else if (t == "QuantizeLinear") {
+      if (attr(n, "output_dtype") || attr(n, "saturate") || attr(n, "block_size"))
+        throw UnsupportedError(where(n) + ": output_dtype, saturate and block_size are not supported (8-bit QuantizeLinear only)");
+      const QParams p = qparams(n, 1, 2, "QuantizeLinear");
+      if (const Const* c = const_of(n, 0)) {
+        // Weights quantized in the graph (Q -> DQ on a float initializer): fold to integers.
+        if (c->type != onnx::TensorProto::FLOAT && c->type != onnx::TensorProto::DOUBLE)
+          throw UnsupportedError(where(n) + ": QuantizeLinear of a non-float constant");
+        const int64_t axis = p.scale.size() > 1 ? norm_axis(attr_i(n, "axis", 1), c->dims.size(), where(n)) : 0;
+        define(n, n.output(0));
+        consts_[n.output(0)] = quantize_const(n, *c, p, axis);
+      } else {
+        const int x = value_of(n, 0);
+        set_quant(x, activation_quant(n, p, "QuantizeLinear output"));
+        alias(n, x);
+      }
+    } else if (t == "DequantizeLinear") {
+      if (attr(n, "block_size")) throw UnsupportedError(where(n) + ": block_size is not supported");
+      const QParams p = qparams(n, 1, 2, "DequantizeLinear");
+      if (const Const* c = const_of(n, 0)) {
+        // A quantized weight or bias: its real values for the float graph, its integers kept for quantize().
+        if (c->type != onnx::TensorProto::INT8 && c->type != onnx::TensorProto::UINT8 && c->type != onnx::TensorProto::INT32)
+          throw UnsupportedError(where(n) + ": DequantizeLinear of a constant needs int8, uint8 or int32 data");
+        QParams typed = p;
+        if (n.input_size() < 3 || n.input(2).empty()) typed.type = c->type;  // no zero point: 0 of the data's type
+        const int64_t axis = p.scale.size() > 1 ? norm_axis(attr_i(n, "axis", 1), c->dims.size(), where(n)) : 0;
+        Const r = dequantize_const(n, *c, typed, axis);
+        define(n, n.output(0));
+        consts_[n.output(0)] = std::move(r);
+      } else {
+        const int x = value_of(n, 0);
+        const TensorQuant tq = activation_quant(n, p, "DequantizeLinear input");
+        if (!g_.values[x].quant)
+          throw UnsupportedError(where(n) + ": input '" + excerpt(n.input(0)) +
+                                 "' is not produced by a QuantizeLinear or QLinear op (integer model inputs are not supported)");
+        expect_quant(n, x, tq, "DequantizeLinear");
+        alias(n, x);
+      }
+    } else if (t == "QLinearConv") {
+      const int x = value_of(n, 0);
+      expect_quant(n, x, activation_quant(n, qparams(n, 1, 2, "x"), "x"), "x");
+      const Const& wq = require_const(n, 3, "QLinearConv w");
+      if (wq.type != onnx::TensorProto::INT8 && wq.type != onnx::TensorProto::UINT8)
+        throw UnsupportedError(where(n) + ": QLinearConv w must be int8");
+      const QParams wp = qparams(n, 4, 5, "w");
+      const Const w = dequantize_const(n, wq, wp, 0);
+      Node& node = conv_node(n, idx, x, w);
+      const QParams yp = qparams(n, 6, 7, "y");
+      if (const Const* b = const_of(n, 8)) {
+        if (b->type != onnx::TensorProto::INT32) throw UnsupportedError(where(n) + ": QLinearConv B must be int32");
+        if (static_cast<int64_t>(b->i.size()) != w.dims[0]) throw ValidationError(where(n) + ": bias size does not match output channels");
+        node.quant->bias.assign(b->i.begin(), b->i.end());
+        const float xs = qparams(n, 1, 2, "x").scale[0];
+        for (int64_t o = 0; o < w.dims[0]; ++o) node.bias[o] = static_cast<float>(b->i[o]) * (xs * node.quant->weight_scale[o]);
+      } else if (n.input_size() > 8 && !n.input(8).empty()) {
+        throw UnsupportedError(where(n) + ": QLinearConv B must be a constant initializer");
+      }
+      shape_now(node);
+      set_quant(node.output, activation_quant(n, yp, "y"));
+    } else if (t == "QLinearMatMul") {
+      const int x = value_of(n, 0);
+      expect_quant(n, x, activation_quant(n, qparams(n, 1, 2, "a"), "a"), "a");
+      const Const& bq = require_const(n, 3, "QLinearMatMul b");
+      if (bq.type != onnx::TensorProto::INT8) throw UnsupportedError(where(n) + ": QLinearMatMul b must be int8");
+      if (bq.dims.size() != 2 || bq.dims[0] == 0 || bq.dims[1] == 0)
+        throw UnsupportedError(where(n) + ": b must be a non-empty 2-D constant");
+      const QParams bp = qparams(n, 4, 5, "b");
+      const Const b = dequantize_const(n, bq, bp, 1);
+      const Shape& xs = g_.values[x].shape;
+      if (xs.size() != 1 || xs[0] != b.dims[0])
+        throw UnsupportedError(where(n) + ": a must be [N, " + std::to_string(b.dims[0]) + "] (got per-image shape " + to_string(xs) + ")");
+      const int64_t nin = b.dims[0], nout = b.dims[1];
+      Node& node = emit(n, OpKind::Gemm, {x}, idx);
+      node.weight = Tensor<float>({nout, nin});
+      for (int64_t o = 0; o < nout; ++o)
+        for (int64_t i = 0; i < nin; ++i) node.weight.data[o * nin + i] = b.f[i * nout + o];
+      node.bias.assign(static_cast<size_t>(nout), 0.0f);
+      set_weight_quant(n, node, b, true, 1);
+      node.quant->bias.assign(static_cast<size_t>(nout), 0);
+      shape_now(node);
+      set_quant(node.output, activation_quant(n, qparams(n, 6, 7, "y"), "y"));
     } else {
       throw UnsupportedError(where(n) + ": unsupported op '" + t + "' (opset " + std::to_string(opset_) +
                              "); supported: Conv, Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, "
-                             "Add, Flatten, Reshape, BatchNormalization, Softmax, Identity, Dropout, Constant");
+                             "Add, Flatten, Reshape, BatchNormalization, Softmax, Identity, Dropout, Constant, QuantizeLinear, "
+                             "DequantizeLinear, QLinearConv, QLinearMatMul");
     }
+  }
+
+  /// MaxPool, Flatten and Reshape are defined on 8-bit integers too (QOperator models run them on
+  /// quantized tensors): their output keeps the input's quantization unless a QuantizeLinear says otherwise.
+  void pass_quant(const Node& node) {
+    if (g_.values[node.inputs[0]].quant) g_.values[node.output].quant = g_.values[node.inputs[0]].quant;
   }
 
   /// Shapes are needed during import (auto_pad, Gemm checks), so infer them node by node (in O(1) each:

@@ -398,5 +398,93 @@ TEST(OnnxImportChecks, LongChainImportsInLinearTime) {
   EXPECT_EQ(g.nodes.back().name, "n" + std::to_string(kNodes - 2));
 }
 
+void set_axis(onnx::NodeProto* n, int64_t axis) { test::OnnxBuilder::i(n, "axis", axis); }
+
+/// A one-Conv QDQ model: input -> Q/DQ -> Conv (DQ int8 weight [2,1,1,1], DQ int32 bias) -> Q/DQ.
+std::string qdq_conv_model(const std::vector<int32_t>& weight_zero_points = {0, 0}) {
+  test::OnnxBuilder b({1, 1, 2, 2});
+  b.init("s_in", {}, {0.5f});
+  b.init_int("z_in", {}, onnx::TensorProto::UINT8, {0});
+  b.init_int("wq", {2, 1, 1, 1}, onnx::TensorProto::INT8, {3, -128});
+  b.init("ws", {2}, {0.25f, 0.125f});
+  b.init_int("wz", {2}, onnx::TensorProto::INT8, weight_zero_points);
+  b.init_int("bq", {2}, onnx::TensorProto::INT32, {7, -9});
+  b.init("bs", {2}, {0.125f, 0.0625f});
+  b.init("s_out", {}, {0.75f});
+  b.init_int("z_out", {}, onnx::TensorProto::UINT8, {128});
+  b.node("QuantizeLinear", {"input", "s_in", "z_in"}, "xq");
+  b.node("DequantizeLinear", {"xq", "s_in", "z_in"}, "x");
+  set_axis(b.node("DequantizeLinear", {"wq", "ws", "wz"}, "w"), 0);
+  set_axis(b.node("DequantizeLinear", {"bq", "bs"}, "bias"), 0);
+  b.node("Conv", {"x", "w", "bias"}, "c");
+  b.node("QuantizeLinear", {"c", "s_out", "z_out"}, "cq");
+  b.node("DequantizeLinear", {"cq", "s_out", "z_out"}, "y");
+  return b.finish("y");
+}
+
+TEST(OnnxImport, QdqConvKeepsTheFilesIntegersAndScales) {
+  const Graph g = parse_onnx(qdq_conv_model(), "qdq");
+  ASSERT_TRUE(g.pre_quantized());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  const Node& n = g.nodes[0];
+  ASSERT_TRUE(n.quant.has_value());
+  EXPECT_EQ(n.quant->weight, (std::vector<int32_t>{3, -128}));
+  EXPECT_EQ(n.quant->weight_scale, (std::vector<float>{0.25f, 0.125f}));
+  EXPECT_EQ(n.quant->bias, (std::vector<int32_t>{7, -9}));
+  // The float graph holds the real values: DequantizeLinear's (q - zp) * scale.
+  EXPECT_EQ(n.weight.data, (std::vector<float>{0.75f, -16.0f}));
+  EXPECT_EQ(n.bias, (std::vector<float>{0.875f, -0.5625f}));
+  ASSERT_TRUE(g.values[g.input].quant.has_value());
+  EXPECT_EQ(g.values[g.input].quant->scale, 0.5f);
+  ASSERT_TRUE(g.values[n.output].quant.has_value());
+  EXPECT_EQ(g.values[n.output].quant->zero_point, 128);
+  EXPECT_FALSE(g.values[n.output].quant->is_signed);
+  // A float model has none of this.
+  EXPECT_FALSE(load_onnx(std::string(FTDLA_SOURCE_DIR) + "/models/lenet5.onnx").pre_quantized());
+}
+
+TEST(OnnxImport, QdqModelsThatFtdlaCannotComputeAreRejectedByName) {
+  auto rejects = [](const std::string& bytes, const std::string& needle) {
+    try {
+      (void)parse_onnx(bytes, "qdq");
+      ADD_FAILURE() << "accepted; expected an error mentioning " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  // Asymmetric weights.
+  rejects(qdq_conv_model({0, 3}), "only symmetric weights");
+  {
+    test::OnnxBuilder b({1, 2, 2});
+    b.init("s", {}, {0.5f});
+    b.init_int("z", {}, onnx::TensorProto::UINT8, {0});
+    b.init("s2", {}, {0.25f});
+    // DequantizeLinear with other parameters than the QuantizeLinear that produced the tensor.
+    b.node("QuantizeLinear", {"input", "s", "z"}, "q");
+    b.node("DequantizeLinear", {"q", "s2", "z"}, "y");
+    rejects(b.finish("y"), "differ");
+  }
+  {
+    test::OnnxBuilder b({1, 2, 2});
+    b.init("s", {}, {-0.5f});
+    b.node("QuantizeLinear", {"input", "s"}, "q");
+    b.node("DequantizeLinear", {"q", "s"}, "y");
+    rejects(b.finish("y"), "positive and finite");
+  }
+  {
+    test::OnnxBuilder b({1, 2, 2});
+    b.init("s", {2}, {0.5f, 0.25f});
+    b.node("QuantizeLinear", {"input", "s"}, "q");
+    rejects(b.finish("q"), "per axis");
+  }
+  {
+    // An integer tensor that no quantization op produced.
+    test::OnnxBuilder b({1, 2, 2});
+    b.init("s", {}, {0.5f});
+    b.node("DequantizeLinear", {"input", "s"}, "y");
+    rejects(b.finish("y"), "not produced by a QuantizeLinear");
+  }
+}
+
 }  // namespace
 }  // namespace ftdla::model

@@ -34,6 +34,14 @@ class OnnxBuilder {
     for (auto d : dims) t->add_dims(d);
     for (auto x : v) t->add_int64_data(x);
   }
+  /// Integer initializer of ONNX type `type` (INT8, UINT8 or INT32), values in int32_data.
+  void init_int(const std::string& name, std::vector<int64_t> dims, int type, const std::vector<int32_t>& v) {
+    auto* t = m_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    for (auto d : dims) t->add_dims(d);
+    for (auto x : v) t->add_int32_data(x);
+  }
   onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
                         const std::string& name = "") {
     auto* n = m_.mutable_graph()->add_node();

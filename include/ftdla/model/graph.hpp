@@ -5,7 +5,9 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ftdla/core/tensor.hpp"
@@ -34,6 +36,22 @@ struct Window {
 int64_t window_out_extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_begin,
                           int64_t pad_end, bool ceil_mode);
 
+/// How a pre-quantized model (QuantizeLinear/DequantizeLinear pairs, QLinearConv, QLinearMatMul) stores a
+/// tensor: real = (q - zero_point) * scale with q an 8-bit integer, int8 when `is_signed`, else uint8.
+struct TensorQuant {
+  float scale = 1.0f;  ///< float32, as in the file (its arithmetic is float32 in ONNX Runtime too)
+  int32_t zero_point = 0;
+  bool is_signed = false;
+  bool operator==(const TensorQuant&) const = default;
+};
+
+/// A Conv/Gemm's integers as a pre-quantized model gives them (symmetric weights, int32 bias).
+struct NodeQuant {
+  std::vector<int32_t> weight;       ///< same layout as Node::weight
+  std::vector<float> weight_scale;   ///< per output channel (a per-tensor scale is repeated)
+  std::vector<int32_t> bias;         ///< per output channel, scale = input scale * weight scale; empty: none given
+};
+
 struct Node {
   std::string name;            ///< ONNX node name (or "<op>_<index>" when the file has none)
   OpKind op = OpKind::Relu;
@@ -44,11 +62,19 @@ struct Node {
   int64_t groups = 1;          ///< Conv
   Window window;               ///< Conv, MaxPool, AveragePool
   float clip_min = 0.0f, clip_max = 0.0f;  ///< Clip (Relu is Clip[0, +inf) but kept distinct)
+  /// Conv/Gemm of a pre-quantized model: its integer weights (`weight`/`bias` hold their real values).
+  std::optional<NodeQuant> quant;
 };
 
 struct Value {
+  Value() = default;
+  Value(std::string n, Shape s, std::optional<TensorQuant> q = std::nullopt)
+      : name(std::move(n)), shape(std::move(s)), quant(q) {}
   std::string name;  ///< ONNX tensor name
   Shape shape;       ///< per image
+  /// Set when the model quantizes this tensor itself (QuantizeLinear, or a QLinear op's output scale).
+  /// The graph still computes real values; quant::quantize() then uses these scales instead of calibrating.
+  std::optional<TensorQuant> quant;
 };
 
 /// A DAG in topological order; values[input] is the image, values[output] the logits.
@@ -62,6 +88,8 @@ struct Graph {
   /// Multiply-accumulates per image of node i (0 for ops without MACs).
   int64_t macs(size_t i) const;
   int64_t total_macs() const;
+  /// True when the file quantized the network itself (QDQ or QLinear ops): some value carries a TensorQuant.
+  bool pre_quantized() const;
   /// Number of nodes that consume value v (the graph output counts as one extra consumer).
   int consumers(int v) const;
   /// Recompute every value shape from the input shape; throws ValidationError naming the node on mismatch.
