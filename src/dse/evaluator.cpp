@@ -277,8 +277,10 @@ Evaluator::Context& Evaluator::context(const protect::DesignPoint& d) {
   if (!slot) {
     slot = std::make_unique<Context>();
     // The float ranges do not depend on the design: measured once, reused by every quantization.
+    // (None for a model that brings its own scales.)
     const int64_t calib_images = std::min<int64_t>(qo.calib_images, calib_.count());
-    if (!ranges_ || ranges_->images != calib_images)
+    const bool calibrates = qo.source == quant::QuantSource::Calibrate || (qo.source == quant::QuantSource::Auto && !g_.pre_quantized());
+    if (calibrates && (!ranges_ || ranges_->images != calib_images))
       ranges_ = std::make_unique<quant::FloatRanges>(quant::measure_ranges(g_, calib_, calib_images));
     slot->q = quant::quantize(g_, calib_, qo, ranges_.get());
     slot->engine = std::make_unique<engine::IntegerEngine>(slot->q);
@@ -420,7 +422,8 @@ std::string Evaluator::cache_key(const protect::DesignPoint& d, const protect::P
       if (lp.protected_channels[ch]) h = (h ^ (lp.layer * 1000003ULL + ch)) * 1099511628211ULL;
   nlohmann::json k = {{"v", 5}, {"channels", h}, {"range", static_cast<int>(base_.range)}, {"model", model_id_}, {"design", protect::to_json(d)}, {"env", to_json(env_)},
                       {"calib", static_cast<int>(base_.calib)}, {"percentile", base_.percentile},
-                      {"calib_images", base_.calib_images}, {"data", test_.source}};
+                      {"calib_images", base_.calib_images}, {"data", test_.source},
+                      {"quantization", static_cast<int>(base_.source)}, {"requant", static_cast<int>(base_.requant)}};
   return k.dump();
 }
 

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -12,6 +13,7 @@
 #include "ftdla/model/float_engine.hpp"
 #include "ftdla/model/lowering.hpp"
 #include "ftdla/quant/calibrate.hpp"
+#include "ftdla/quant/float_requant.hpp"
 
 namespace ftdla::engine {
 
@@ -232,6 +234,8 @@ void IntegerEngine::accumulate_ref(size_t l, const std::vector<int32_t>& input, 
 
 int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const {
   const QLayer& L = q_.layers[l];
+  if (q_.float_requant)
+    return quant::float_requantize(acc, L.requant_scale[channel], q_.enc[L.output].zero_point, L.act_min, L.act_max);
   const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc, L.requant[channel])) +
                     q_.enc[L.output].zero_point;
   return static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
@@ -252,7 +256,10 @@ void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& ac
   out.resize(acc.size());
   int32_t* o = out.data();
   auto row = [&](int64_t c) {
-    kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, o + c * m);
+    if (q_.float_requant)
+      kernels::requantize_row_float(acc.data() + c * m, m, L.requant_scale[c], zp, L.act_min, L.act_max, o + c * m);
+    else
+      kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, o + c * m);
   };
   if (threaded) {
 #pragma omp parallel for schedule(static)
@@ -268,6 +275,11 @@ void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc
   const int64_t channels = static_cast<int64_t>(acc.size()) / m;
   const int64_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
+  if (q_.float_requant) {
+    for (int64_t i = 0; i < static_cast<int64_t>(acc.size()); ++i)
+      out[i] = quant::float_requantize(acc[i], L.requant_scale[i / m], static_cast<int32_t>(zp), L.act_min, L.act_max);
+    return;
+  }
   for (int64_t c = 0; c < channels; ++c) {
     const quant::QuantizedMultiplier qm = L.requant[c];
     for (int64_t i = c * m; i < (c + 1) * m; ++i) {
@@ -315,7 +327,7 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
       const std::vector<int32_t>& b = t.values[L.inputs[1]];
       out.resize(in.size());
       const kernels::Isa isa = kernels::active_isa();
-      if (isa == kernels::Isa::Scalar) {
+      if (isa == kernels::Isa::Scalar || q_.float_requant) {
         for (size_t i = 0; i < in.size(); ++i) out[i] = add_one(l, in[i], b[i]);
         return;
       }
@@ -344,6 +356,8 @@ int32_t IntegerEngine::add_one(size_t l, int32_t a, int32_t b) const {
   // TFLite reference int8 Add: both operands to a common scale with left_shift headroom, sum, rescale.
   const QLayer& L = q_.layers[l];
   const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
+  if (q_.float_requant)
+    return quant::float_add(a, z1, L.add_scale[0], b, z2, L.add_scale[1], q_.enc[L.output].zero_point, L.act_min, L.act_max);
   const int32_t s1 = quant::multiply_by_quantized_multiplier((a - z1) * (1 << L.left_shift), L.add_in[0]);
   const int32_t s2 = quant::multiply_by_quantized_multiplier((b - z2) * (1 << L.left_shift), L.add_in[1]);
   const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) +
@@ -360,6 +374,11 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
   const model::Window& w = q_.graph.nodes[L.node].window;
   const int32_t zp = q_.enc[L.inputs[0]].zero_point;
   const bool is_max = L.op == QOp::MaxPool;
+  if (!is_max && q_.float_requant) {
+    // ONNX Runtime's float averaging (pool_one): no integer shortcut.
+    for (int64_t o = 0; o < numel(os); ++o) out[o] = pool_one(l, in, o);
+    return;
+  }
   const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2], taps = w.kernel_h * w.kernel_w;
   for (int64_t c = 0; c < os[0]; ++c) {
     const int32_t* plane = in.data() + c * h * wd;
@@ -406,10 +425,18 @@ int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_
   const Shape& is = q_.graph.values[L.inputs[0]].shape;
   const Shape& os = q_.graph.values[L.output].shape;
   const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+  const quant::Encoding& eout = q_.enc[L.output];
   if (L.op == QOp::GlobalAvgPool) {
     const int64_t hw = is[1] * is[2];
     int64_t acc = 0;
     for (int64_t i = 0; i < hw; ++i) acc += in[o * hw + i] - zp;
+    if (q_.float_requant) {
+      // ONNX Runtime (MLAS QLinearGlobalAveragePool): the integer sum times x_scale / (y_scale * N) in float32
+      // (that order: with equal scales a mean of exactly k + 0.5 stays a tie and rounds to even).
+      const float scale = static_cast<float>(q_.enc[L.inputs[0]].scale) /
+                          (static_cast<float>(eout.scale) * static_cast<float>(hw));
+      return quant::float_requantize(static_cast<int32_t>(acc), scale, eout.zero_point, eout.qmin, eout.qmax);
+    }
     return static_cast<int32_t>(quant::rounding_divide(acc, hw) + zp);
   }
   const Node& node = q_.graph.nodes[L.node];
@@ -423,6 +450,19 @@ int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_
     acc = is_max ? std::max(acc, v) : acc + (v - zp);
   });
   if (is_max) return static_cast<int32_t>(acc == std::numeric_limits<int64_t>::min() ? zp : acc);
+  if (q_.float_requant) {
+    // ONNX Runtime (QLinearAveragePool): the mean of the dequantized taps in float32, in window order,
+    // then quantized with round half to even, in the file's integers (zero point added before rounding).
+    const float sx = static_cast<float>(q_.enc[L.inputs[0]].scale);
+    float sum = 0.0f;
+    model::for_each_window_tap(node.window, is[1], is[2], y, x,
+                               [&](int64_t iy, int64_t ix) { sum += sx * static_cast<float>(plane[iy * is[2] + ix] - zp); });
+    if (cnt > 0) sum /= static_cast<float>(cnt);
+    const int32_t off = eout.file_offset;
+    const int32_t v = static_cast<int32_t>(std::nearbyint(sum / static_cast<float>(eout.scale) +
+                                                          static_cast<float>(eout.zero_point + off))) - off;
+    return std::clamp(v, eout.qmin, eout.qmax);
+  }
   return static_cast<int32_t>(cnt > 0 ? quant::rounding_divide(acc, cnt) + zp : zp);
 }
 

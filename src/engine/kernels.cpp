@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/quant/float_requant.hpp"
 
 namespace ftdla::engine::kernels {
 
@@ -334,6 +335,10 @@ void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMult
     const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
     out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
   }
+}
+
+void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::float_requantize(acc[i], scale, zp, lo, hi);
 }
 
 }  // namespace ftdla::engine::kernels

@@ -10,6 +10,7 @@
 
 #include "ftdla/core/error.hpp"
 #include "ftdla/model/float_engine.hpp"
+#include "ftdla/quant/float_requant.hpp"
 
 namespace ftdla::quant {
 namespace {
@@ -88,6 +89,32 @@ Encoding make_encoding(double lo, double hi, bool nonneg, int bits, int k) {
   return e;
 }
 
+/// The register encoding of a tensor the model quantized itself, with k live bits of 8. uint8 with zero
+/// point 0 stays unsigned; int8, and uint8 with another zero point (held as int8: q - 128), are two's
+/// complement. k < 8 keeps the step and narrows the range about real 0, as calibration's clip mode does.
+Encoding model_encoding(const model::TensorQuant& tq, int k) {
+  Encoding e;
+  e.bits = 8;
+  e.eff_bits = k;
+  e.scale = tq.scale;
+  if (!tq.is_signed && tq.zero_point == 0) {
+    e.is_signed = false;
+    e.qmin = 0;
+    e.qmax = (1 << k) - 1;
+    e.zero_point = 0;
+    return e;
+  }
+  e.is_signed = true;
+  e.file_offset = tq.is_signed ? 0 : 128;
+  e.qmin = -(1 << (k - 1));
+  e.qmax = (1 << (k - 1)) - 1;
+  const int32_t zp = tq.zero_point - e.file_offset;  // in [-128, 127]
+  e.zero_point = k == 8 ? zp
+                        : static_cast<int32_t>(round_clamp(e.qmin + (zp + 128) * (static_cast<double>((1 << k) - 1) / 255.0),
+                                                           e.qmin, e.qmax));
+  return e;
+}
+
 /// Quantized value of real x in encoding e, clamped only to +-2^40 (far beyond any register, and within
 /// int64 whatever x is).
 int64_t quantize_real(double x, const Encoding& e) {
@@ -162,6 +189,16 @@ std::vector<int32_t> QGraph::quantize_input(const float* image) const {
   const Encoding& e = enc[input];
   const int64_t n = numel(graph.values[input].shape);
   std::vector<int32_t> q(static_cast<size_t>(n));
+  if (float_requant) {
+    // ONNX Runtime's QuantizeLinear: x / scale in float32, rounded half to even (NaN pixels clamp low).
+    const float s = static_cast<float>(e.scale);
+    const float lo = static_cast<float>(e.qmin - e.zero_point), hi = static_cast<float>(e.qmax - e.zero_point);
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = image[i] / s;
+      q[i] = static_cast<int32_t>(round_half_even(v >= lo ? (v <= hi ? v : hi) : lo)) + e.zero_point;
+    }
+    return q;
+  }
   for (int64_t i = 0; i < n; ++i)
     q[i] = static_cast<int32_t>(std::clamp<int64_t>(quantize_real(image[i], e), e.qmin, e.qmax));
   return q;
@@ -245,6 +282,22 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
     }
   }
 
+  const bool use_model = opt.source == QuantSource::Model || (opt.source == QuantSource::Auto && g.pre_quantized());
+  if (opt.source == QuantSource::Model && !g.pre_quantized())
+    throw ConfigError("quantization: model, but the model has no scales of its own (no QuantizeLinear/DequantizeLinear "
+                      "or QLinear ops); calibrate it instead");
+  if (use_model) {
+    if (opt.wbits != 8 || opt.abits != 8)
+      throw ConfigError("quant.wbits/abits: the model's own quantization is 8-bit (got W=" + std::to_string(opt.wbits) +
+                        ", A=" + std::to_string(opt.abits) + "); to change bit widths re-quantize it (quantization: calibrate)");
+    if (opt.calibration_given)
+      throw ConfigError("calibration options (--calib, --percentile, --calib-images) do not apply to a model that brings its "
+                        "own scales; drop them, or re-quantize it (--quantization calibrate)");
+    if (opt.range == RangeMode::Rescale)
+      throw ConfigError("quant.range: rescale picks a new scale by calibration; a model with its own scales takes range clip");
+  }
+  const bool float_requant = opt.requant == RequantMode::Float || (opt.requant == RequantMode::Auto && use_model);
+
   // 2. Structural non-negativity of each value.
   model::FloatEngine fe(g);
   std::vector<Stats> st(g.values.size());
@@ -253,7 +306,13 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   {
     FloatRanges measured;
     const FloatRanges* r = ranges;
-    if (!r || r->images != images || r->lo.size() != g.values.size()) {
+    if (use_model) {
+      // The model's own scales: no calibration pass (the ranges only decide signedness, unused here).
+      measured.images = images;
+      measured.lo.assign(g.values.size(), 0.0);
+      measured.hi.assign(g.values.size(), 0.0);
+      r = &measured;
+    } else if (!r || r->images != images || r->lo.size() != g.values.size()) {
       measured = measure_ranges(g, calib, images);
       r = &measured;
     }
@@ -277,18 +336,18 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   }
 
   // Encoding roots: the image, the (post-activation) outputs of Conv/Gemm/Add.
-  struct Root { int value; int k; };
-  std::vector<Root> roots{{g.input, opt.abits}};
+  struct Root { int value; int pre; int k; };  // pre: the value before a fused activation
+  std::vector<Root> roots{{g.input, g.input, opt.abits}};
   for (size_t i = 0; i < nn; ++i) {
     const Node& n = g.nodes[i];
     if (!model::is_compute(n.op) && n.op != OpKind::Add) continue;
     const int out = fused_act[i] >= 0 ? g.nodes[fused_act[i]].output : n.output;
-    roots.push_back({out, model::is_compute(n.op) ? opt.effective_bits(n.name) : opt.abits});
+    roots.push_back({out, n.output, model::is_compute(n.op) ? opt.effective_bits(n.name) : opt.abits});
   }
   // Pass 2: histograms where a percentile or MSE clip is needed.
   std::vector<bool> want_hist(g.values.size(), false);
   for (const Root& r : roots)
-    want_hist[r.value] = (opt.calib == CalibMethod::Percentile || (r.k < opt.abits && opt.range == RangeMode::Rescale)) &&
+    want_hist[r.value] = !use_model && (opt.calib == CalibMethod::Percentile || (r.k < opt.abits && opt.range == RangeMode::Rescale)) &&
                          st[r.value].hi > st[r.value].lo;
   if (std::any_of(want_hist.begin(), want_hist.end(), [](bool b) { return b; })) {
     const int threads = omp_get_max_threads();
@@ -319,7 +378,19 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   q.options = opt;
   q.enc.assign(g.values.size(), Encoding{});
   q.input = g.input;
+  q.from_model = use_model;
+  q.float_requant = float_requant;
   for (const Root& r : roots) {
+    if (use_model) {
+      // After a fused activation the activation's own quantization, else its producer's.
+      const auto& tq = g.values[r.value].quant ? g.values[r.value].quant : g.values[r.pre].quant;
+      if (!tq)
+        throw ValidationError("value '" + g.values[r.value].name +
+                              "' is not quantized in the model (no QuantizeLinear): a pre-quantized model must quantize its "
+                              "input and every Conv, Gemm, MatMul and Add output (or re-quantize it: --quantization calibrate)");
+      q.enc[r.value] = model_encoding(*tq, r.k);
+      continue;
+    }
     const Stats& s = st[r.value];
     double lo = std::isfinite(s.lo) ? s.lo : 0.0, hi = std::isfinite(s.hi) ? s.hi : 0.0;
     if (!s.hist.empty() && r.k < opt.abits && opt.range == RangeMode::Rescale) {
@@ -373,17 +444,33 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
         L.bias.resize(static_cast<size_t>(nout));
         L.requant.resize(static_cast<size_t>(nout));
         L.weight_scale.resize(static_cast<size_t>(nout));
+        if (use_model && !n.quant)
+          throw ValidationError("layer '" + n.name + "': its weights are not quantized in the model (no DequantizeLinear on "
+                                "them); quantize every Conv/Gemm/MatMul weight, or re-quantize it (--quantization calibrate)");
+        if (float_requant) L.requant_scale.resize(static_cast<size_t>(nout));
         for (int64_t o = 0; o < nout; ++o) {
-          double amax = 0.0;
-          for (int64_t j = 0; j < kk; ++j) amax = std::max(amax, std::fabs(static_cast<double>(n.weight.data[o * kk + j])));
-          const double sw = amax > 0 ? amax / wmax : 1.0;
+          double sw = 1.0;
+          if (use_model) {
+            // The file's integers and scales, exactly (symmetric int8, checked at import).
+            sw = n.quant->weight_scale[o];
+            for (int64_t j = 0; j < kk; ++j) L.weight[o * kk + j] = n.quant->weight[o * kk + j];
+          } else {
+            double amax = 0.0;
+            for (int64_t j = 0; j < kk; ++j) amax = std::max(amax, std::fabs(static_cast<double>(n.weight.data[o * kk + j])));
+            sw = amax > 0 ? amax / wmax : 1.0;
+            for (int64_t j = 0; j < kk; ++j)
+              L.weight[o * kk + j] = static_cast<int32_t>(round_clamp(n.weight.data[o * kk + j] / sw, -wmax, wmax));
+          }
           L.weight_scale[o] = sw;
-          for (int64_t j = 0; j < kk; ++j)
-            L.weight[o * kk + j] = static_cast<int32_t>(round_clamp(n.weight.data[o * kk + j] / sw, -wmax, wmax));
           const double sb = ein.scale * sw;
-          L.bias[o] = static_cast<int32_t>(round_clamp(n.bias[o] / sb, std::numeric_limits<int32_t>::min(),
-                                                       std::numeric_limits<int32_t>::max()));
+          L.bias[o] = use_model && !n.quant->bias.empty()
+                          ? n.quant->bias[o]
+                          : static_cast<int32_t>(round_clamp(n.bias[o] / sb, std::numeric_limits<int32_t>::min(),
+                                                             std::numeric_limits<int32_t>::max()));
           L.requant[o] = checked_multiplier(sb / eout.scale, n.name, "requantization scale");
+          // ONNX Runtime's order: x_scale * w_scale / y_scale, each step in float32.
+          if (float_requant)
+            L.requant_scale[o] = static_cast<float>(ein.scale) * static_cast<float>(sw) / static_cast<float>(eout.scale);
         }
         fused_bounds(eout);
         break;
@@ -400,6 +487,10 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
         L.add_in[1] = checked_multiplier(e2.scale / twice_max, n.name, "input scale");
         L.add_out = checked_multiplier(twice_max / (static_cast<double>(int64_t{1} << L.left_shift) * eout.scale), n.name,
                                        "output scale");
+        if (float_requant) {
+          L.add_scale[0] = static_cast<float>(e1.scale) / static_cast<float>(eout.scale);
+          L.add_scale[1] = static_cast<float>(e2.scale) / static_cast<float>(eout.scale);
+        }
         fused_bounds(eout);
         break;
       }
@@ -417,6 +508,15 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
       case OpKind::GlobalAveragePool: L.op = QOp::GlobalAvgPool; q.enc[L.output] = q.enc[n.inputs[0]]; break;
       case OpKind::Flatten:
       case OpKind::Reshape: L.op = QOp::Reshape; q.enc[L.output] = q.enc[n.inputs[0]]; break;
+    }
+    if (use_model && L.op != QOp::Compute && L.op != QOp::Add) {
+      // These ops keep their input's integers; a model that rescales at them is not what ftdla computes.
+      const auto& tq = g.values[L.output].quant;
+      const Encoding& e = q.enc[L.output];
+      if (tq && (static_cast<double>(tq->scale) != e.scale || tq->zero_point != e.zero_point + e.file_offset))
+        throw UnsupportedError("layer '" + n.name + "' (" + model::op_name(n.op) +
+                               "): the model gives its output other scales than its input's; ftdla keeps the input's "
+                               "integers through pooling, reshapes and standalone activations");
     }
     q.layers.push_back(std::move(L));
   }

@@ -7,6 +7,7 @@
 #include "ftdla/core/error.hpp"
 #include "ftdla/quant/calibrate.hpp"
 #include "ftdla/quant/fixed_point.hpp"
+#include "ftdla/quant/float_requant.hpp"
 
 namespace ftdla::quant {
 namespace {
@@ -191,6 +192,30 @@ TEST(Quantize, AScaleOutsideTheFixedPointRangeIsRejectedNamingTheLayer) {
     EXPECT_NE(msg.find("fc_corrupt"), std::string::npos) << msg;
     EXPECT_NE(msg.find("requantization scale"), std::string::npos) << msg;
   }
+}
+
+TEST(FloatRequantize, RoundsHalfToEvenAfterFloat32ScalingAndClamps) {
+  // ONNX Runtime's requantization: float(acc) * scale, ties to even (2.5 -> 2, 3.5 -> 4, -2.5 -> -2).
+  EXPECT_EQ(float_requantize(5, 0.5f, 0, -128, 127), 2);
+  EXPECT_EQ(float_requantize(7, 0.5f, 0, -128, 127), 4);
+  EXPECT_EQ(float_requantize(-5, 0.5f, 0, -128, 127), -2);
+  EXPECT_EQ(float_requantize(-7, 0.5f, 3, -128, 127), -1);  // -3.5 -> -4, + 3
+  // The fixed-point arithmetic rounds the same tie up: the two modes really differ.
+  EXPECT_EQ(multiply_by_quantized_multiplier(5, quantize_multiplier(0.5)), 3);
+  // Clamped to the register range less the zero point, before rounding.
+  EXPECT_EQ(float_requantize(100000, 1.0f, 10, 0, 255), 255);
+  EXPECT_EQ(float_requantize(-100000, 1.0f, 10, 0, 255), 0);
+  EXPECT_EQ(float_requantize(INT32_MIN, 1.0f, 0, -128, 127), -128);
+  // A float32 product: 25 * 0.1f is 2.5000000373 exactly, 2.5 in float32, then even: 2 (a double product
+  // would round to 3).
+  EXPECT_EQ(float_requantize(25, 0.1f, 0, -128, 127), 2);
+}
+
+TEST(FloatRequantize, AddUsesEachInputsScaleRatio) {
+  // 0.5 * (10 - 2) + 0.25 * (6 - 0) = 5.5 -> 6 (even), + zero point 1 = 7; 4.5 -> 4 (even).
+  EXPECT_EQ(float_add(10, 2, 0.5f, 6, 0, 0.25f, 1, -128, 127), 7);
+  EXPECT_EQ(float_add(9, 2, 0.5f, 4, 0, 0.25f, 0, -128, 127), 4);
+  EXPECT_EQ(float_add(127, 0, 4.0f, 127, 0, 4.0f, 0, -128, 127), 127);
 }
 
 }  // namespace

@@ -22,6 +22,16 @@ enum class CalibMethod { MinMax, Percentile };
 ///   but the top live bit then weighs as much as the unconstrained MSB).
 enum class RangeMode { Clip, Rescale };
 
+/// Where the scales and zero points come from. Auto: the model's own when it has them (QuantizeLinear /
+/// DequantizeLinear pairs, QLinearConv, QLinearMatMul: model::Graph::pre_quantized()), else calibration.
+enum class QuantSource { Auto, Model, Calibrate };
+
+/// Requantization arithmetic (Conv/Gemm outputs, Add, input quantization).
+/// FixedPoint: gemmlowp/TFLite, an int32 multiplier and a shift (fixed_point.hpp).
+/// Float: ONNX Runtime's, a float32 multiplier and round-half-to-even (float_requant.hpp).
+/// Auto: Float for a model's own scales (so ftdla computes what ONNX Runtime computes), else FixedPoint.
+enum class RequantMode { Auto, FixedPoint, Float };
+
 /// Quantization settings. Defaults: int8 weights and activations, int32 accumulators, min/max calibration
 /// on the first 512 training images.
 struct QuantOptions {
@@ -36,6 +46,11 @@ struct QuantOptions {
   int k = 0;
   std::map<std::string, int> k_per_layer;  ///< per compute-layer name; overrides `k`
   RangeMode range = RangeMode::Clip;
+  QuantSource source = QuantSource::Auto;
+  RequantMode requant = RequantMode::Auto;
+  /// Set by a front end when the user gave calibration settings (method, percentile, images): they are then
+  /// rejected for a model that brings its own scales, instead of being silently unused.
+  bool calibration_given = false;
   /// Throws ConfigError naming the field (e.g. "quant.wbits: must be in [2, 16] (got 1)").
   void validate() const;
   /// Effective bits of compute layer `name`.
@@ -50,6 +65,10 @@ struct Encoding {
   int bits = 8;            ///< register width A
   int eff_bits = 8;        ///< live bits k <= A: q fits in k bits (unsigned) or k-bit two's complement
   int32_t qmin = 0, qmax = 255;  ///< representable range after the range constraint
+  /// The model file's integer is q + file_offset: a pre-quantized model's uint8 tensor with a nonzero zero
+  /// point is held as int8 (q - 128, same real values), so that every register is unsigned with zero point
+  /// 0 or two's complement.
+  int32_t file_offset = 0;
 };
 
 enum class QOp { Compute, MaxPool, AvgPool, GlobalAvgPool, Add, Clamp, Reshape };
@@ -65,11 +84,13 @@ struct QLayer {
   std::vector<int32_t> bias;
   std::vector<QuantizedMultiplier> requant;
   std::vector<double> weight_scale;  ///< per output channel
+  std::vector<float> requant_scale;  ///< RequantMode::Float: per output channel, input scale * weight scale / output scale
   int32_t act_min = 0, act_max = 255;  ///< output clamp (register range, fused Relu/Clip)
   // Add: both inputs are brought to a common scale with `left_shift` headroom (TFLite int8 Add).
   int left_shift = 20;
   QuantizedMultiplier add_in[2];
   QuantizedMultiplier add_out;
+  float add_scale[2] = {0.0f, 0.0f};  ///< RequantMode::Float: input scale / output scale, per input
 };
 
 struct QGraph {
@@ -78,10 +99,13 @@ struct QGraph {
   std::vector<Encoding> enc;       ///< per value id (meaningful for values the integer graph uses)
   std::vector<QLayer> layers;      ///< topological order
   int input = -1, output = -1;
+  bool from_model = false;     ///< scales from the model file (else calibrated)
+  bool float_requant = false;  ///< RequantMode::Float arithmetic (else FixedPoint)
 
   /// Indices into `layers` of the compute layers (the PE-array layers, which carry fault sites).
   std::vector<size_t> compute_layers() const;
-  /// Quantize a float image to the input register values: clamp(round(x/scale) + zp).
+  /// Quantize a float image to the input register values: clamp(round(x/scale) + zp) (with float_requant,
+  /// in float32 with round-half-to-even, as ONNX Runtime's QuantizeLinear).
   std::vector<int32_t> quantize_input(const float* image) const;
 };
 
