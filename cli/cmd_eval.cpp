@@ -80,26 +80,39 @@ void add_eval(CLI::App& root) {
     check_output_file(*json_out, "--json");
     if (*json_out == "-") json_to_stdout();
     const quant::QuantOptions qo = args->quant_options();
+    if (*precision == "float") {
+      const std::vector<std::string> given = args->quant_options_given();
+      if (!given.empty())
+        throw ConfigError(given.front() + ": a quantization option, but --precision float runs the float model (drop it, or use --precision int)");
+    }
     const model::Graph g = model::load_onnx(args->model);
     const data::Dataset test = data::load(args->source(), "test", args->data_options(*limit));
     quant::check_input_fits(g, test);
     quant::check_labels(g, test);
     const auto t0 = std::chrono::steady_clock::now();
     engine::EvalResult r;
+    std::string quantization, requantization;
     if (*precision == "float") {
       r = engine::evaluate_float(g, test);
     } else {
       const data::Dataset calib = data::load(args->source(), "train", args->data_options(qo.calib_images));
       const quant::QGraph q = quant::quantize(g, calib, qo);
+      quantization = q.from_model ? "model" : "calibrated";
+      requantization = q.float_requant ? "float" : "fixed_point";
       const engine::IntegerEngine e(q);
       r = engine::evaluate(e, test);
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%s %s: accuracy %.4f (%lld/%lld images) in %.2f s\n", args->model.c_str(), precision->c_str(), r.accuracy,
-                static_cast<long long>(r.correct), static_cast<long long>(r.images), secs);
+    std::printf("%s %s%s: accuracy %.4f (%lld/%lld images) in %.2f s\n", args->model.c_str(), precision->c_str(),
+                quantization.empty() ? "" : (" (" + quantization + " scales, " + requantization + " requantization)").c_str(),
+                r.accuracy, static_cast<long long>(r.correct), static_cast<long long>(r.images), secs);
     if (!json_out->empty()) {
       nlohmann::json j = to_json(*args);
       j["precision"] = *precision;
+      if (!quantization.empty()) {
+        j["quantization"] = quantization;
+        j["requantization"] = requantization;
+      }
       j["images"] = r.images;
       j["correct"] = r.correct;
       j["accuracy"] = r.accuracy;

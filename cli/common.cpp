@@ -50,10 +50,33 @@ void ModelArgs::add_to(CLI::App& app, bool with_quant, bool with_bits, std::stri
     unused_.push_back(app.add_option("--abits", abits)->group(""));
     unused_.push_back(app.add_option("--accbits", accbits)->group(""));
   }
-  app.add_option("--calib", calib, "calibration: minmax | percentile");
+  calib_opts_.push_back(app.add_option("--calib", calib, "calibration: minmax | percentile"));
   percentile_opt_ = app.add_option("--percentile", percentile, "percentile for --calib percentile, in (50, 100]");
-  app.add_option("--calib-images", calib_images, "calibration images: the first N training images (with .npy --data, of those images)")->check(kNonNegative);
-  app.add_option("--range", range, "range constraint k < A: clip (keep the A-bit step, clip the range) | rescale (MSE)");
+  calib_opts_.push_back(percentile_opt_);
+  calib_opts_.push_back(app.add_option("--calib-images", calib_images, "calibration images: the first N training images (with .npy --data, of those images)")->check(kNonNegative));
+  calib_opts_.push_back(app.add_option("--calib-data", calib_data,
+                                       "calibrate on these .npy images instead ([N,C,H,W] or [N,H,W], uint8 or float32; "
+                                       "--mean/--std apply; no labels needed)"));
+  quant_opts_ = calib_opts_;
+  quant_opts_.push_back(app.add_option("--range", range, "range constraint k < A: clip (keep the A-bit step, clip the range) | rescale (MSE)"));
+  quant_opts_.push_back(app.add_option("--quantization", quantization,
+                                       "auto (the model's own scales if it has QuantizeLinear/DequantizeLinear or QLinear ops, "
+                                       "else calibrate) | model | calibrate (re-quantize a pre-quantized model)")
+                            ->check(CLI::IsMember({"auto", "model", "calibrate"})));
+  quant_opts_.push_back(app.add_option("--requant", requant,
+                                       "requantization: auto (float for the model's own scales, else fixed) | fixed "
+                                       "(gemmlowp/TFLite int32 multiplier + shift) | float (ONNX Runtime: float32 scale, "
+                                       "round half to even)")
+                            ->check(CLI::IsMember({"auto", "fixed", "float"})));
+  if (with_bits)
+    for (const char* name : {"--wbits", "--abits", "--accbits"}) quant_opts_.push_back(app.get_option(name));
+}
+
+std::vector<std::string> ModelArgs::quant_options_given() const {
+  std::vector<std::string> given;
+  for (const CLI::Option* o : quant_opts_)
+    if (o->count() > 0) given.push_back("--" + o->get_lnames().front());
+  return given;
 }
 
 void ModelArgs::check_unused() const {
@@ -165,6 +188,11 @@ quant::QuantOptions ModelArgs::quant_options() const {
   if (range == "clip") q.range = quant::RangeMode::Clip;
   else if (range == "rescale") q.range = quant::RangeMode::Rescale;
   else throw ConfigError("--range: unknown mode '" + range + "' (expected clip or rescale)");
+  q.source = quantization == "model" ? quant::QuantSource::Model
+             : quantization == "calibrate" ? quant::QuantSource::Calibrate : quant::QuantSource::Auto;
+  q.requant = requant == "fixed" ? quant::RequantMode::FixedPoint
+              : requant == "float" ? quant::RequantMode::Float : quant::RequantMode::Auto;
+  for (const CLI::Option* o : calib_opts_) q.calibration_given |= o->count() > 0;
   q.validate();
   return q;
 }
@@ -288,8 +316,10 @@ nlohmann::json to_json(const ModelArgs& a) {
   };
   nlohmann::json j = {{"model", a.model}, {"data", a.data}, {"mean", values(a.mean, "--mean")}, {"std", values(a.std, "--std")},
                       {"wbits", a.wbits}, {"abits", a.abits}, {"accbits", a.accbits}, {"calib", a.calib},
-                      {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range}};
+                      {"percentile", a.percentile}, {"calib_images", a.calib_images}, {"range", a.range},
+                      {"quantization_option", a.quantization}, {"requant_option", a.requant}};
   if (!a.labels.empty()) j["labels"] = a.labels;
+  if (!a.calib_data.empty()) j["calib_data"] = a.calib_data;
   return j;
 }
 

@@ -27,17 +27,24 @@ struct ModelArgs {
   double percentile = 99.99;
   int64_t calib_images = 512;
   std::string range = "clip";
+  std::string quantization = "auto";  ///< auto | model | calibrate (quant::QuantSource)
+  std::string requant = "auto";       ///< auto | fixed | float (quant::RequantMode)
   /// `with_bits` false: --wbits/--abits/--accbits are rejected with a message saying where the command
   /// takes its bit widths from (`bits_from`), instead of being accepted and ignored.
   void add_to(CLI::App& app, bool with_quant = true, bool with_bits = true, std::string bits_from = "");
   /// Throws ConfigError for an option given that this command does not use (see add_to).
   void check_unused() const;
   quant::QuantOptions quant_options() const;
-  data::DataSource source() const { return {data, labels}; }
+  /// The quantization options given on the command line (for commands that would not use them).
+  std::vector<std::string> quant_options_given() const;
+  std::string calib_data;        ///< .npy calibration images (--calib-data)
+  data::DataSource source() const { return {data, labels, calib_data}; }
   data::DataOptions data_options(int64_t limit = 0) const;
 
  private:
   std::vector<CLI::Option*> unused_;
+  std::vector<CLI::Option*> quant_opts_;
+  std::vector<CLI::Option*> calib_opts_;
   CLI::Option* percentile_opt_ = nullptr;
   std::string bits_from_;
 };

@@ -344,17 +344,22 @@ NpyArray read_npy(const std::string& path, int64_t max_rows) {
 
 Dataset load_npy(const std::string& images_path, const std::string& labels_path, const DataOptions& opt) {
   opt.validate();
-  const NpyArray labels = read_npy(labels_path, opt.limit);
-  if (labels.dtype == "float32")
-    throw UnsupportedError(labels_path + ": labels dtype float32 (supported: int64, int32, uint8)");
-  if (labels.dims.size() != 1)
-    throw ValidationError(labels_path + ": labels must be 1-D [N], got shape " + shape_text(labels.dims));
+  // No labels path: calibration images, whose labels nobody reads (all 0).
+  const bool with_labels = !labels_path.empty();
+  NpyArray labels;
+  if (with_labels) {
+    labels = read_npy(labels_path, opt.limit);
+    if (labels.dtype == "float32")
+      throw UnsupportedError(labels_path + ": labels dtype float32 (supported: int64, int32, uint8)");
+    if (labels.dims.size() != 1)
+      throw ValidationError(labels_path + ": labels must be 1-D [N], got shape " + shape_text(labels.dims));
+  }
   const NpyArray images = read_npy(images_path, opt.limit);
   if (images.dtype != "uint8" && images.dtype != "float32")
     throw UnsupportedError(images_path + ": images dtype " + images.dtype + " (supported: uint8, float32)");
   if (images.dims.size() != 3 && images.dims.size() != 4)
     throw ValidationError(images_path + ": images must be [N,C,H,W] or [N,H,W], got shape " + shape_text(images.dims));
-  if (images.dims[0] != labels.dims[0])
+  if (with_labels && images.dims[0] != labels.dims[0])
     throw ValidationError(images_path + " has " + std::to_string(images.dims[0]) + " images but " + labels_path + " has " +
                           std::to_string(labels.dims[0]) + " labels");
   if (images.dims[0] == 0) throw ValidationError(images_path + ": no images (N = 0)");
@@ -379,7 +384,7 @@ Dataset load_npy(const std::string& images_path, const std::string& labels_path,
     });
   }
   ds.labels.resize(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) {
+  for (int64_t i = 0; with_labels && i < count; ++i) {
     int64_t v;
     if (labels.dtype == "uint8") {
       v = labels.bytes[static_cast<size_t>(i)];
@@ -403,6 +408,7 @@ bool DataSource::is_npy() const {
 
 Dataset load(const DataSource& src, const std::string& split, const DataOptions& opt) {
   if (split != "train" && split != "test") throw ConfigError("data.split: must be 'train' or 'test' (got '" + split + "')");
+  if (split == "train" && !src.calib.empty()) return load_npy(src.calib, "", opt);
   if (!src.is_npy()) return load_split(src.data, split, opt);
   if (is_dir(src.data))
     throw ConfigError("--labels: only with .npy images (--data " + src.data + " is a directory, read as IDX files with their labels)");

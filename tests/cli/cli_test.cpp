@@ -21,7 +21,9 @@
 #include "ftdla/core/hash.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/core/text.hpp"
+#include "ftdla/data/dataset.hpp"
 #include "run_ftdla.hpp"
+#include "support/npy_writer.hpp"
 
 namespace ftdla::cli {
 namespace {
@@ -68,7 +70,9 @@ TEST(CliModelErrors, UnsupportedOpNamesOpAndNode) {
 
 TEST(CliModelErrors, InputShapeThatDoesNotFitTheData) {
   for (const char* precision : {"int", "float"}) {
-    const Result r = ftdla(std::vector<std::string>{"eval", fixture("bad_input_shape.onnx"), "--precision", precision} + kFast);
+    // The float model takes no calibration option (it would be refused).
+    const std::vector<std::string> fast = std::string(precision) == "int" ? kFast : std::vector<std::string>{"--images", "20"};
+    const Result r = ftdla(std::vector<std::string>{"eval", fixture("bad_input_shape.onnx"), "--precision", precision} + fast);
     expect_one_line_error(r, {"[3,32,32]", "[1,28,28]"});
   }
 }
@@ -99,12 +103,17 @@ void write_idx_split(const std::string& dir, const std::string& prefix, uint32_t
   std::ofstream(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary) << lab;
 }
 
+/// --calib-images 5 for the integer model; nothing for the float one (which refuses calibration options).
+std::vector<std::string> calib5(const std::string& precision) {
+  return precision == "int" ? std::vector<std::string>{"--calib-images", "5"} : std::vector<std::string>{};
+}
+
 TEST(CliDataErrors, ImageLabelCountMismatch) {
   const TempDir d("ftdla-cli");
   write_idx_split(d.path(), "t10k", 5, 4);
   write_idx_split(d.path(), "train", 5, 5);
   for (const char* precision : {"int", "float"}) {
-    const Result r = ftdla(std::vector<std::string>{"eval", "--data", d.path(), "--precision", precision, "--calib-images", "5"});
+    const Result r = ftdla(std::vector<std::string>{"eval", "--data", d.path(), "--precision", precision} + calib5(precision));
     expect_one_line_error(r, {"5", "4"});
     EXPECT_TRUE(r.err.find("label") != std::string::npos) << r.err;
   }
@@ -138,7 +147,7 @@ TEST(CliDataErrors, LabelOutsideTheModelsClassesNamesTheImage) {
   write_idx_split_labels(d.path(), "t10k", 12, [](uint32_t i) { return i == 7 || i == 9 ? (i == 7 ? 10 : 200) : i % 10; });
   write_idx_split(d.path(), "train", 5, 5);
   for (const char* precision : {"int", "float"}) {
-    const Result r = ftdla({"eval", "--data", d.path(), "--precision", precision, "--calib-images", "5"});
+    const Result r = ftdla(std::vector<std::string>{"eval", "--data", d.path(), "--precision", precision} + calib5(precision));
     expect_one_line_error(r, {"label 10 of image 7", "10 classes"});
   }
   const Result inj = ftdla({"inject", "--data", d.path(), "--faults", "1", "--trials", "5", "--calib-images", "5"});
@@ -439,18 +448,64 @@ TEST(CliEval, JsonHasTheDocumentedKeys) {
   EXPECT_GT(j["peak_rss_mb"].get<double>(), 0.0);
 }
 
-TEST(CliEval, FloatPrecisionAndBitWidthsAreEchoed) {
+TEST(CliEval, BitWidthsAreEchoedAndQuantOptionsWithFloatPrecisionAreRejected) {
   const TempDir d("ftdla-cli");
   const std::string out = d.file("out.json");
-  const Result r = ftdla({"eval", "--images", "50", "--precision", "float", "--wbits", "6", "--abits", "7", "--accbits", "24",
+  const Result r = ftdla({"eval", "--images", "50", "--wbits", "6", "--abits", "7", "--accbits", "24",
                           "--calib-images", "64", "--json", out});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(read_file(out));
-  EXPECT_EQ(j["precision"], "float");
+  EXPECT_EQ(j["precision"], "int");
   EXPECT_EQ(j["images"], 50);
   EXPECT_EQ(j["wbits"], 6);
   EXPECT_EQ(j["abits"], 7);
   EXPECT_EQ(j["accbits"], 24);
+  EXPECT_EQ(j["quantization"], "calibrated");
+  EXPECT_EQ(j["requantization"], "fixed_point");
+  // The float model uses none of them: each is refused rather than ignored.
+  for (const auto& opt : std::vector<std::vector<std::string>>{{"--wbits", "6"}, {"--calib", "percentile"}, {"--calib-images", "64"},
+                                                                {"--range", "rescale"}, {"--requant", "float"}})
+    expect_one_line_error(ftdla(std::vector<std::string>{"eval", "--images", "50", "--precision", "float"} + opt),
+                          {opt[0], "--precision float"});
+}
+
+TEST(CliEval, PreQuantizedModelUsesItsOwnScales) {
+  const std::string qdq = fixture("qdq/lenet5_qdq.onnx");
+  const TempDir d("ftdla-cli");
+  const std::string out = d.file("out.json");
+  const Result r = ftdla({"eval", qdq, "--images", "300", "--json", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_file(out));
+  EXPECT_EQ(j["quantization"], "model");
+  EXPECT_EQ(j["requantization"], "float");
+  EXPECT_GT(j["accuracy"].get<double>(), 0.8);
+  const Result fixed = ftdla({"eval", qdq, "--images", "300", "--requant", "fixed", "--json", "-"});
+  ASSERT_EQ(fixed.status, 0) << fixed.err;
+  EXPECT_EQ(nlohmann::json::parse(fixed.out)["requantization"], "fixed_point");
+  const Result recal = ftdla({"eval", qdq, "--images", "300", "--quantization", "calibrate", "--wbits", "6", "--calib-images", "64", "--json", "-"});
+  ASSERT_EQ(recal.status, 0) << recal.err;
+  EXPECT_EQ(nlohmann::json::parse(recal.out)["quantization"], "calibrated");
+  // Options that would change the model's own quantization are refused, naming what to do instead.
+  expect_one_line_error(ftdla({"eval", qdq, "--images", "50", "--wbits", "6"}), {"8-bit", "calibrate"});
+  expect_one_line_error(ftdla({"eval", qdq, "--images", "50", "--calib", "percentile"}), {"--calib", "own scales"});
+  expect_one_line_error(ftdla({"eval", "--images", "50", "--quantization", "model"}), {"no scales of its own"});
+  expect_one_line_error(ftdla({"eval", qdq, "--images", "50", "--requant", "nearest"}), {"--requant"});
+}
+
+TEST(CliEval, CalibrationImagesFromAnNpyFile) {
+  // The first 64 training images as .npy calibrate exactly as --calib-images 64 on the IDX set.
+  const TempDir d("ftdla-cli");
+  const Result idx = ftdla({"eval", "--images", "300", "--calib-images", "64", "--json", "-"});
+  ASSERT_EQ(idx.status, 0) << idx.err;
+  const data::Dataset train = data::load_split(data::kDefaultDataDir, "train", {0.0f, 1.0f, 64});
+  std::string bytes(train.pixels.size(), '\0');
+  for (size_t i = 0; i < train.pixels.size(); ++i) bytes[i] = static_cast<char>(static_cast<int>(train.pixels[i] * 255.0f + 0.5f));
+  ftdla::test::write_bytes(d.file("calib.npy"), ftdla::test::npy_bytes("|u1", {64, 28, 28}, bytes));
+  const Result npy = ftdla({"eval", "--images", "300", "--calib-data", d.file("calib.npy"), "--json", "-"});
+  ASSERT_EQ(npy.status, 0) << npy.err;
+  EXPECT_EQ(nlohmann::json::parse(npy.out)["accuracy"], nlohmann::json::parse(idx.out)["accuracy"]);
+  EXPECT_EQ(nlohmann::json::parse(npy.out)["calib_data"], d.file("calib.npy"));
+  expect_one_line_error(ftdla({"eval", "--images", "50", "--calib-data", d.file("nope.npy")}), {"nope.npy"});
 }
 
 // --- decisions on intervals, validation -----------------------------------------------------------------

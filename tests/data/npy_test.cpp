@@ -147,15 +147,22 @@ TEST(Npy, ShapeAndCountMismatchesNameBothSides) {
 }
 
 TEST(Npy, DataSourcePicksTheReader) {
-  EXPECT_FALSE((DataSource{"/some/dir", ""}).is_npy());
-  EXPECT_TRUE((DataSource{"x.npy", ""}).is_npy());
-  EXPECT_TRUE((DataSource{"images.bin", "labels.npy"}).is_npy());
-  expect_error<ConfigError>([] { load(DataSource{fixture("rgb32_images.npy"), ""}, "test"); }, {"--labels"});
-  expect_error<ConfigError>([] { load(DataSource{fixture(""), fixture("rgb32_labels.npy")}, "test"); }, {"--labels", "directory"});
+  EXPECT_FALSE((DataSource{"/some/dir", "", ""}).is_npy());
+  EXPECT_TRUE((DataSource{"x.npy", "", ""}).is_npy());
+  EXPECT_TRUE((DataSource{"images.bin", "labels.npy", ""}).is_npy());
+  expect_error<ConfigError>([] { load(DataSource{fixture("rgb32_images.npy"), "", ""}, "test"); }, {"--labels"});
+  expect_error<ConfigError>([] { load(DataSource{fixture(""), fixture("rgb32_labels.npy"), ""}, "test"); }, {"--labels", "directory"});
   // Both splits are the same .npy images.
-  const Dataset a = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy")}, "train");
-  const Dataset b = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy")}, "test");
+  const Dataset a = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy"), ""}, "train");
+  const Dataset b = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy"), ""}, "test");
   EXPECT_EQ(a.pixels, b.pixels);
+  // Calibration images of their own (no labels) replace the "train" split only.
+  const Dataset c = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy"), fixture("rgb32_images.npy")}, "train");
+  const Dataset t = load(DataSource{fixture("npy_f32_nhw_v2.npy"), fixture("npy_labels_u8.npy"), fixture("rgb32_images.npy")}, "test");
+  const Dataset rgb = load(DataSource{fixture("rgb32_images.npy"), fixture("rgb32_labels.npy"), ""}, "test");
+  EXPECT_EQ(c.pixels, rgb.pixels);
+  EXPECT_EQ(c.labels, std::vector<int>(rgb.labels.size(), 0));
+  EXPECT_EQ(t.pixels, b.pixels);
 }
 
 // The first 300 Fashion-MNIST test images as .npy (uint8 N x H x W, and float32 N x 1 x H x W holding

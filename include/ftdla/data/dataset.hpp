@@ -80,6 +80,7 @@ NpyArray read_npy(const std::string& path, int64_t max_rows = 0);
 /// float32 (taken as they are); labels 1-D of length N, int64, int32 or uint8, each >= 0. Throws
 /// ImportError / UnsupportedError (file, dtype) or ValidationError (shapes, counts, label values,
 /// non-finite pixels); every message names the file.
+/// An empty `labels` path loads images alone (labels 0): calibration images.
 Dataset load_npy(const std::string& images, const std::string& labels, const DataOptions& opt = {});
 
 /// Where a command's images come from: an IDX directory (`data`, with its train and test splits), or
@@ -88,12 +89,13 @@ Dataset load_npy(const std::string& images, const std::string& labels, const Dat
 struct DataSource {
   std::string data = kDefaultDataDir;
   std::string labels;  ///< labels .npy; empty for an IDX directory
+  std::string calib;   ///< .npy calibration images (the "train" split, no labels); empty: the data's own
   /// True when `data` is read as .npy images: `labels` is given or `data` ends in ".npy".
   bool is_npy() const;
 };
 
 /// Split "train" or "test" of `src`: load_split() for an IDX directory, load_npy() for .npy files (both
-/// splits are the same images). Throws ConfigError for .npy images without labels or labels without
+/// splits are the same images); "train" is `src.calib` when given. Throws ConfigError for .npy images without labels or labels without
 /// .npy images.
 Dataset load(const DataSource& src, const std::string& split, const DataOptions& opt = {});
 
