@@ -17,4 +17,5 @@ void add_evaluate(CLI::App& root);
 void add_optimize(CLI::App& root);
 void add_rtl(CLI::App& root);
 void add_report(CLI::App& root);
+void add_run(CLI::App& root);
 }  // namespace ftdla::cli

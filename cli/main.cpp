@@ -79,6 +79,7 @@ int run(int argc, char** argv, std::string& message) {
   ftdla::cli::add_optimize(app);
   ftdla::cli::add_rtl(app);
   ftdla::cli::add_report(app);
+  ftdla::cli::add_run(app);
   // The first word that is not an option names the command (the root has only flags).
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-') continue;

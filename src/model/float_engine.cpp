@@ -2,6 +2,7 @@
 #include "ftdla/model/float_engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "ftdla/model/lowering.hpp"
@@ -108,5 +109,76 @@ std::vector<std::vector<float>> FloatEngine::run_all(const float* image) const {
 }
 
 std::vector<float> FloatEngine::run(const float* image) const { return run_all(image)[g_.output]; }
+
+std::vector<float> FloatEngine::run_output(const float* image) const {
+  std::vector<float> out = run(image);
+  apply_final_op(g_.final_op, g_.values[g_.output].shape, out);
+  return out;
+}
+
+void apply_final_op(const FinalOp& op, const Shape& shape, std::vector<float>& v) {
+  if (op.kind == FinalOp::Kind::None) return;
+  const char* name = op.kind == FinalOp::Kind::Softmax ? "Softmax" : "LogSoftmax";
+  const int64_t rank = static_cast<int64_t>(shape.size()) + 1;  // with the batch dimension
+  const int64_t axis = op.axis < 0 ? op.axis + rank : op.axis;
+  if (axis < 0 || axis >= rank)
+    throw ValidationError(std::string(name) + ": axis " + std::to_string(op.axis) + " is out of range for a rank-" +
+                          std::to_string(rank) + " output");
+  if (axis == 0)
+    throw UnsupportedError(std::string(name) + ": axis " + std::to_string(op.axis) +
+                           " is the batch axis (ftdla runs one image at a time)");
+  // Per image: `outer` rows of `n` values `inner` apart. Opset < 13 flattens every dimension from the axis.
+  const size_t p = static_cast<size_t>(axis - 1);
+  int64_t outer = 1, n = 1, inner = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i < p) outer *= shape[i];
+    else if (i == p || op.flatten_from_axis) n *= shape[i];
+    else inner *= shape[i];
+  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      float* x = v.data() + o * n * inner + in;
+      // Shifted by the maximum so that exp never overflows; the sum in double.
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i * inner]);
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i * inner]) - mx);
+      const double log_sum = std::log(sum);
+      for (int64_t i = 0; i < n; ++i) {
+        const double shifted = static_cast<double>(x[i * inner]) - mx;
+        x[i * inner] = static_cast<float>(op.kind == FinalOp::Kind::Softmax ? std::exp(shifted) / sum : shifted - log_sum);
+      }
+    }
+}
+
+void check_batch(const Graph& g, const Shape& batch, const std::string& what) {
+  const Value& in = g.values[g.input];
+  Shape want{-1};
+  want.insert(want.end(), in.shape.begin(), in.shape.end());
+  const bool fits = batch.size() == want.size() && std::equal(batch.begin() + 1, batch.end(), want.begin() + 1);
+  if (!fits) {
+    std::string w = "[N";
+    for (const int64_t d : in.shape) w += "," + std::to_string(d);
+    throw ValidationError(what + ": shape " + to_string(batch) + " does not fit model input '" + in.name + "' " + w +
+                          "] (the first dimension is the batch)");
+  }
+}
+
+Tensor<float> run_batch(const Graph& g, const Tensor<float>& batch, const std::string& what) {
+  check_batch(g, batch.shape, what);
+  const int64_t n = batch.shape[0];
+  const int64_t per_in = numel(g.values[g.input].shape), per_out = numel(g.values[g.output].shape);
+  if (static_cast<int64_t>(batch.data.size()) != n * per_in)
+    throw InternalError("run_batch: tensor data does not match its shape " + to_string(batch.shape));
+  Shape out_shape{n};
+  out_shape.insert(out_shape.end(), g.values[g.output].shape.begin(), g.values[g.output].shape.end());
+  Tensor<float> out(out_shape);
+  const FloatEngine e(g);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::vector<float> y = e.run_output(batch.data.data() + i * per_in);
+    std::copy(y.begin(), y.end(), out.data.begin() + i * per_out);
+  }
+  return out;
+}
 
 }  // namespace ftdla::model

@@ -102,6 +102,15 @@ Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* bu
         c.i.assign(t.int64_data().begin(), t.int64_data().end());
       }
       break;
+    case onnx::TensorProto::BOOL:  // e.g. Dropout's training_mode: one byte a value raw, else int32_data
+      if (!raw.empty()) {
+        check_raw(raw, 1, "bool");
+        c.i.assign(raw.begin(), raw.end());
+      } else {
+        check_list(t.int32_data_size());
+        c.i.assign(t.int32_data().begin(), t.int32_data().end());
+      }
+      break;
     case onnx::TensorProto::INT32:
       if (!raw.empty()) {
         check_raw(raw, 4, "int32");
@@ -133,7 +142,7 @@ Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* bu
       break;
     default:
       throw UnsupportedError(where + ": tensor data type " + std::to_string(t.data_type()) +
-                             " is not supported (float, double, int8, uint8, int32, int64 are)");
+                             " is not supported (float, double, int8, uint8, int32, int64, bool are)");
   }
   if (!c.i.empty() && c.f.empty()) c.f.assign(c.i.begin(), c.i.end());
   return c;
@@ -184,11 +193,13 @@ class Importer {
         throw ImportError(origin_ + ": input '" + vi.name() + "' shape " + to_string(s) + " overflows int64");
       }
       if (dims.size() < 2) throw UnsupportedError(origin_ + ": input '" + vi.name() + "' must have a batch dimension");
+      declared_batch_ = dims[0].has_dim_value() ? dims[0].dim_value() : 0;
       g_.input = add_value(vi.name(), s);
     }
     if (g_.input < 0) throw ImportError(origin_ + ": the graph has no (non-initializer) input");
     if (gp.output_size() != 1) throw UnsupportedError(origin_ + ": models must have exactly one output (got " + std::to_string(gp.output_size()) + ")");
     output_name_ = gp.output(0).name();
+    g_.output_name = output_name_;
 
     int idx = 0;
     for (const auto& n : gp.node()) {
@@ -560,6 +571,12 @@ class Importer {
       define(n, n.output(0));
       consts_[n.output(0)] = to_const(a->t(), where(n), &budget_);
     } else if (t == "Identity" || t == "Dropout") {
+      // Inference-mode Dropout is the identity; training_mode (opset 12+) would make it random.
+      if (t == "Dropout" && n.input_size() > 2 && !n.input(2).empty()) {
+        const Const& tm = require_const(n, 2, "Dropout training_mode");
+        if (std::any_of(tm.f.begin(), tm.f.end(), [](float v) { return v != 0.0f; }))
+          throw UnsupportedError(where(n) + ": training_mode=1 (random dropout) is not supported");
+      }
       if (const Const* c = const_of(n, 0)) {
         define(n, n.output(0));
         consts_[n.output(0)] = *c;
@@ -567,10 +584,15 @@ class Importer {
         alias(n, value_of(n, 0));
       }
     } else if (t == "Softmax" || t == "LogSoftmax") {
-      // Monotonic per row: argmax is unchanged, so a final Softmax is dropped.
+      // Monotonic per row: argmax is unchanged, so a final Softmax is taken off the nodes and kept as
+      // Graph::final_op, which only FloatEngine::run_output applies (its axis is checked there, so models
+      // that import today still do).
       if (n.output(0) != output_name_)
         throw UnsupportedError(where(n) + ": " + t + " is supported only as the last op (it is dropped for argmax)");
       output_name_ = n.input(0);
+      g_.final_op.kind = t == "Softmax" ? FinalOp::Kind::Softmax : FinalOp::Kind::LogSoftmax;
+      g_.final_op.flatten_from_axis = opset_ < 13;
+      g_.final_op.axis = attr_i(n, "axis", opset_ < 13 ? 1 : -1);
     } else if (t == "Conv") {
       const int x = value_of(n, 0);
       const Const& w = require_weight(n, 1, "Conv weight");
@@ -707,8 +729,14 @@ class Importer {
         shape_now(g_.nodes.back());
       }
     } else if (t == "Flatten") {
-      if (attr_i(n, "axis", 1) != 1) throw UnsupportedError(where(n) + ": only axis=1 is supported");
-      emit(n, OpKind::Flatten, {value_of(n, 0)}, idx);
+      const int x = value_of(n, 0);
+      // A negative axis counts from the end of the batched tensor (per-image rank + 1).
+      const int64_t axis = attr_i(n, "axis", 1);
+      const int64_t rank = static_cast<int64_t>(g_.values[x].shape.size()) + 1;
+      if ((axis < 0 ? axis + rank : axis) != 1)
+        throw UnsupportedError(where(n) + ": only axis=1 is supported (got " + std::to_string(axis) + " on a rank-" +
+                               std::to_string(rank) + " input; other axes mix the batch into the rows)");
+      emit(n, OpKind::Flatten, {x}, idx);
       shape_now(g_.nodes.back());
       pass_quant(g_.nodes.back());
     } else if (t == "Reshape") {
@@ -724,13 +752,15 @@ class Importer {
           if (i >= full.size()) throw ValidationError(where(n) + ": shape copies a dimension the input lacks");
           target[i] = full[i];
         }
-      if (target.empty() || !(target[0] == 1 || target[0] == -1))
+      // The batch stays the first dimension: 1 or -1, or the fixed batch size the model input declares (a
+      // model exported at batch N writes N there).
+      if (target.empty() || !(target[0] == 1 || target[0] == -1 || (declared_batch_ > 1 && target[0] == declared_batch_)))
         throw UnsupportedError(where(n) + ": the first (batch) dimension must stay 1 or -1 (got " + to_string(s.i) + ")");
       Shape per(target.begin() + 1, target.end());
-      if (target[0] == -1) {
-        for (auto d : per)
-          if (d == -1) throw UnsupportedError(where(n) + ": two inferred dimensions");
-        if (numel(per) != numel(g_.values[x].shape))
+      if (target[0] != 1) {
+        const bool inferred = std::find(per.begin(), per.end(), -1) != per.end();
+        if (inferred && target[0] == -1) throw UnsupportedError(where(n) + ": two inferred dimensions");
+        if (!inferred && numel(per) != numel(g_.values[x].shape))
           throw UnsupportedError(where(n) + ": reshape would change the batch size");
       }
       Node& node = emit(n, OpKind::Reshape, {x}, idx);
@@ -821,8 +851,8 @@ class Importer {
     } else {
       throw UnsupportedError(where(n) + ": unsupported op '" + t + "' (opset " + std::to_string(opset_) +
                              "); supported: Conv, Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, "
-                             "Add, Flatten, Reshape, BatchNormalization, Softmax, Identity, Dropout, Constant, QuantizeLinear, "
-                             "DequantizeLinear, QLinearConv, QLinearMatMul");
+                             "Add, Flatten, Reshape, BatchNormalization, Softmax, LogSoftmax, Identity, Dropout, Constant, "
+                             "QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul");
     }
   }
 
@@ -839,6 +869,7 @@ class Importer {
   const onnx::ModelProto& m_;
   std::string origin_;
   int64_t opset_ = 0;
+  int64_t declared_batch_ = 0;  ///< the input's fixed batch size, 0 if symbolic
   Graph g_;
   std::map<std::string, Const> consts_;
   std::map<std::string, int> ids_;

@@ -486,5 +486,87 @@ TEST(OnnxImport, QdqModelsThatFtdlaCannotComputeAreRejectedByName) {
   }
 }
 
+// --- The final Softmax/LogSoftmax, and the axes and batch sizes that exported models carry -------------
+
+TEST(OnnxImport, FinalSoftmaxIsKeptOffTheNodesAndAppliedByRunOutput) {
+  OnnxBuilder b({1, 2, 3});
+  auto* sm = b.node("LogSoftmax", {"input"}, "y");
+  OnnxBuilder::i(sm, "axis", 1);  // opset 13: over the 2 rows of each column
+  const Graph g = parse_onnx(b.finish("y"), "sm");
+  EXPECT_TRUE(g.nodes.empty());
+  EXPECT_EQ(g.output, g.input);
+  EXPECT_EQ(g.output_name, "y");
+  EXPECT_EQ(g.final_op.kind, FinalOp::Kind::LogSoftmax);
+  const std::vector<float> x{0, 1, 2, 3, 5, 7};
+  const FloatEngine e(g);
+  EXPECT_EQ(e.run(x.data()), x);  // what argmax, calibration and the integer engine see: unchanged
+  const std::vector<float> y = e.run_output(x.data());
+  for (int c = 0; c < 3; ++c) {
+    const double l = std::log(std::exp(x[c]) + std::exp(x[3 + c]));
+    EXPECT_NEAR(y[c], x[c] - l, 1e-6);
+    EXPECT_NEAR(y[3 + c], x[3 + c] - l, 1e-6);
+  }
+}
+
+TEST(OnnxImport, FinalSoftmaxOverTheBatchAxisFailsOnlyWhenItsValuesAreNeeded) {
+  OnnxBuilder b({1, 4});
+  auto* sm = b.node("Softmax", {"input"}, "y");
+  OnnxBuilder::i(sm, "axis", 0);
+  const Graph g = parse_onnx(b.finish("y"), "sm");  // imports as before (argmax does not need it)
+  const std::vector<float> x{1, 2, 3, 4};
+  EXPECT_EQ(FloatEngine(g).run(x.data()), x);
+  EXPECT_THROW(FloatEngine(g).run_output(x.data()), UnsupportedError);
+}
+
+TEST(OnnxImport, FlattenTakesANegativeAxisThatMeansOne) {
+  OnnxBuilder b({1, 2, 3, 4});
+  auto* f = b.node("Flatten", {"input"}, "y");
+  OnnxBuilder::i(f, "axis", -3);
+  const Graph g = parse_onnx(b.finish("y"), "flatten");
+  EXPECT_EQ(g.values[g.output].shape, (Shape{24}));
+  OnnxBuilder b2({1, 2, 3, 4});
+  OnnxBuilder::i(b2.node("Flatten", {"input"}, "y"), "axis", -2);
+  EXPECT_THROW(parse_onnx(b2.finish("y"), "flatten"), UnsupportedError);
+}
+
+TEST(OnnxImport, ReshapeMayNameTheDeclaredBatchSize) {
+  // A model exported at batch 2 writes 2 as the first dimension of its Reshape shapes.
+  OnnxBuilder b({2, 3, 4});
+  b.init_i64("shape", {3}, {2, 4, 3});
+  b.node("Reshape", {"input", "shape"}, "y");
+  const Graph g = parse_onnx(b.finish("y"), "reshape");
+  EXPECT_EQ(g.values[g.output].shape, (Shape{4, 3}));
+  OnnxBuilder b2({2, 3, 4});
+  b2.init_i64("shape", {2}, {2, 24});  // merges the batch into the rows
+  b2.node("Reshape", {"input", "shape"}, "y");
+  EXPECT_THROW(parse_onnx(b2.finish("y"), "reshape"), UnsupportedError);
+  OnnxBuilder b3({1, 3, 4});
+  b3.init_i64("shape", {3}, {3, 2, 2});  // 3 is not the declared batch (1)
+  b3.node("Reshape", {"input", "shape"}, "y");
+  EXPECT_THROW(parse_onnx(b3.finish("y"), "reshape"), UnsupportedError);
+}
+
+TEST(OnnxImport, DropoutInTrainingModeIsUnsupported) {
+  for (const bool training : {false, true}) {
+    OnnxBuilder b({1, 4});
+    b.init("ratio", {}, {0.5f});
+    onnx::ModelProto m;
+    b.node("Dropout", {"input", "ratio", "training_mode"}, "y");
+    std::string bytes = b.finish("y");
+    ASSERT_TRUE(m.ParseFromString(bytes));
+    auto* t = m.mutable_graph()->add_initializer();  // a BOOL scalar, one raw byte
+    t->set_name("training_mode");
+    t->set_data_type(onnx::TensorProto::BOOL);
+    t->set_raw_data(std::string(1, training ? '\1' : '\0'));
+    bytes = m.SerializeAsString();
+    if (training) {
+      EXPECT_THROW(parse_onnx(bytes, "dropout"), UnsupportedError);
+    } else {
+      const Graph g = parse_onnx(bytes, "dropout");
+      EXPECT_EQ(g.output, g.input);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ftdla::model

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Float graph IR: what ONNX import produces after simplification (BatchNorm folded, Identity/Dropout
-// removed, MatMul+Add turned into Gemm, trailing Softmax dropped). Shapes are per image (no batch
+// removed, MatMul+Add turned into Gemm, a trailing Softmax/LogSoftmax taken off the nodes and kept as
+// Graph::final_op). Shapes are per image (no batch
 // dimension): activations [C,H,W] or [F]; conv weight [K, C/groups, R, S]; gemm weight [N_out, N_in].
 #pragma once
 #include <array>
@@ -77,6 +78,19 @@ struct Value {
   std::optional<TensorQuant> quant;
 };
 
+/// A Softmax or LogSoftmax at the end of the ONNX graph. It is not a node: it does not change the argmax,
+/// so accuracy, quantization, the integer engine and fault injection never see it (they classify on the
+/// values before it, as they always did). Only where the output values themselves matter (`ftdla run`)
+/// does the float engine apply it (FloatEngine::run_output).
+struct FinalOp {
+  enum class Kind { None, Softmax, LogSoftmax };
+  Kind kind = Kind::None;
+  /// ONNX axis over the batched output tensor (rank = per-image rank + 1); negative counts from the end.
+  int64_t axis = -1;
+  /// Opset < 13 semantics: normalize over all dimensions from `axis` on, flattened (opset 13: one axis).
+  bool flatten_from_axis = false;
+};
+
 /// A DAG in topological order; values[input] is the image, values[output] the logits.
 struct Graph {
   std::string name;
@@ -84,6 +98,8 @@ struct Graph {
   std::vector<Node> nodes;
   int input = -1;
   int output = -1;
+  FinalOp final_op;         ///< applied after values[output] where output values matter (see FinalOp)
+  std::string output_name;  ///< the ONNX graph output's name (values[output] may be an earlier value)
 
   /// Multiply-accumulates per image of node i (0 for ops without MACs).
   int64_t macs(size_t i) const;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// ONNX -> float Graph. The only code in ftdla that sees ONNX protobuf.
+// ONNX -> float Graph. The only code in ftdla that reads ONNX models (data/tensor_io reads tensor files).
 #pragma once
 #include <string>
 
