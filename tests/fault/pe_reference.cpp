@@ -70,6 +70,7 @@ class LayerSim {
     for (size_t i = 0; i < grid_.size(); ++i)
       if (stuck[i].any()) grid_[i].set_stuck(stuck[i]);
     events_.assign(grid_.size(), {});
+    has_events_.assign(grid_.size(), 0);
     // The input matrix as the array streams it: per group [K][M], padding taps as the zero point.
     const model::Node& node = q_.graph.nodes[L_.node];
     col_.assign(static_cast<size_t>(d_.groups * d_.k * d_.m), 0);
@@ -84,7 +85,10 @@ class LayerSim {
     }
   }
 
-  void add_event(int r, int c, Event ev) { events_[static_cast<size_t>(r * C_ + c)].push_back(ev); }
+  void add_event(int r, int c, Event ev) {
+    events_[static_cast<size_t>(r * C_ + c)].push_back(ev);
+    has_events_[static_cast<size_t>(r * C_ + c)] = 1;
+  }
 
   /// Translate transient `t` of this layer into an event on the PE register it hits.
   void add_transient(const TransientFault& t) {
@@ -123,6 +127,7 @@ class LayerSim {
     if (protected_oc != nullptr && !protected_oc->empty())
       for (int64_t oc = 0; oc < d_.groups * d_.n; ++oc)
         if ((*protected_oc)[static_cast<size_t>(oc)]) run_lane(oc, acc, out);
+    t_clocks += clocks_;
   }
 
  private:
@@ -132,12 +137,12 @@ class LayerSim {
 
   void clock(accel::Pe& p, const accel::PeInputs& in) {
     p.clock(in);
-    ++t_clocks;
+    ++clocks_;
   }
   /// Apply the events of PE(r, c) at this edge to its inputs.
   void apply_events(int64_t r, int64_t c, int64_t g, int64_t tile, int64_t e, accel::PeInputs& in) {
+    if (!has_events_[static_cast<size_t>(r * C_ + c)]) return;
     const auto& evs = events_[static_cast<size_t>(r * C_ + c)];
-    if (evs.empty()) return;
     uint64_t reload = 0;
     for (const Event& ev : evs) {
       if (ev.g != g || ev.tile != tile || ev.edge != e) continue;
@@ -291,6 +296,8 @@ class LayerSim {
   accel::PeConfig lane_cfg_;
   std::vector<accel::Pe> grid_;
   std::vector<std::vector<Event>> events_;
+  std::vector<char> has_events_;
+  int64_t clocks_ = 0;
   std::vector<int32_t> col_;
 };
 
