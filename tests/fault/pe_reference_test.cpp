@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "ftdla/core/bits.hpp"
+#include "ftdla/core/rng.hpp"
+#include "ftdla/fault/sampler.hpp"
 #include "ftdla/fault/injector.hpp"
 #include "ftdla/model/lowering.hpp"
 #include "support/models.hpp"
@@ -208,6 +210,36 @@ TEST(PeReference, RejectsFaultsOutsideTheNetwork) {
   FaultSet t;
   t.transients.push_back({Site::Acc, mp.layers[0].layer, 0, 0, 0, mp.layers[0].dims.k, 0, 0});
   EXPECT_THROW(pe.run(in, t), std::invalid_argument);
+}
+
+TEST(PeReference, DegenerateArraysAgreeWithTheInjector) {
+  // Shapes the slow equivalence test does not use: one row (every k-tile is one PE deep), one column,
+  // a single PE, and odd sizes that leave partial tiles everywhere.
+  const accel::ArraySpec specs[] = {{1, 1, accel::Dataflow::WeightStationary},
+                                    {1, 7, accel::Dataflow::WeightStationary},
+                                    {7, 1, accel::Dataflow::OutputStationary},
+                                    {3, 5, accel::Dataflow::OutputStationary},
+                                    {5, 3, accel::Dataflow::WeightStationary}};
+  const Site sites[] = {Site::Neuron, Site::Acc, Site::Weight, Site::Input};
+  Rng rng(4242);
+  int changed = 0;
+  for (const auto& spec : specs) {
+    const accel::Mapping mp = accel::map_network(lenet().q, spec);
+    const Injector inj(*lenet().engine, mp);
+    const PeArrayReference pe(*lenet().engine, mp);
+    const engine::Trace g = golden_trace(5);
+    for (int i = 0; i < 24; ++i) {
+      const FaultSampler sampler(lenet().q, mp, sites[i % 4]);
+      FaultSet f;
+      if (i % 3 == 0) f.permanents.push_back(sampler.sample_permanent(rng, i % 2 == 0));
+      else f.transients.push_back(sampler.sample(rng));
+      std::vector<int32_t> fast;
+      changed += inj.run(g, f, &fast).output_changed;
+      ASSERT_EQ(pe.run(g.values[lenet().q.input], f), fast)
+          << site_name(sites[i % 4]) << " fault " << i << " on " << spec.rows << "x" << spec.cols;
+    }
+  }
+  EXPECT_GT(changed, 0);
 }
 
 }  // namespace
