@@ -216,5 +216,43 @@ TEST(Pe, InputsAreTruncatedToPortWidths) {
   EXPECT_EQ(pe.psum_out(), (3 - -1) * -1);
 }
 
+TEST(Pe, StuckFlopsReadTheirStuckValue) {
+  Pe pe(PeConfig{});
+  PeStuck s;
+  s.w_mask = 0x01, s.w_value = 0x01;   // weight bit 0 stuck at 1
+  s.x_mask = 0x80, s.x_value = 0x00;   // activation bit 7 stuck at 0
+  s.acc_mask = 0x100, s.acc_value = 0x100;
+  pe.set_stuck(s);
+  PeInputs in;
+  in.load_w = true;
+  in.w_in = 0x04;  // reads 5
+  in.x_in = 0x83;  // reads 3, and x_out passes 3 on
+  pe.clock(in);
+  EXPECT_EQ(pe.w_reg(), 0x05u);
+  EXPECT_EQ(pe.x_out(), 0x03u);
+  PeInputs mac;
+  pe.clock(mac);
+  EXPECT_EQ(pe.psum_out(), 3 * 5 + 0x100);
+  pe.set_stuck(PeStuck{});  // freed: the next value written is kept
+  pe.clock(in);
+  EXPECT_EQ(pe.w_reg(), 0x04u);
+  EXPECT_EQ(pe.x_out(), 0x83u);
+}
+
+TEST(Pe, StuckHardenedOutputBitIsVotedAway) {
+  PeConfig c;
+  c.harden_out_bits = 2;
+  Pe pe(c);
+  PeStuck s;
+  s.out_mask = 0xC1, s.out_value = 0xC1;  // two hardened bits (copy 0 only) and plain bit 0
+  pe.set_stuck(s);
+  PeInputs in;
+  in.load_out = true;
+  in.out_d = 0x10;
+  pe.clock(in);
+  EXPECT_EQ(pe.out_raw(), 0x11u);
+  EXPECT_EQ(pe.out_copy(0), 0xD1u);
+}
+
 }  // namespace
 }  // namespace ftdla::accel

@@ -94,6 +94,18 @@ struct PeInputs {
   int inject_acc_copy = 0;      ///< TMR copy hit by inject_acc in hardened bits: 0, 1, 2; 3 hits none
 };
 
+/// Stuck-at faults of a PE's flops, for fault injection only: the generated Verilog has no such port, and
+/// with nothing stuck (the default) the model is the RTL's. Bit b of a `*_mask` set = bit b of that register
+/// reads bit b of `*_value` whatever is written. In a TMR-hardened bit only copy 0 is stuck (a single
+/// defective flop), so the voter masks it.
+struct PeStuck {
+  uint64_t w_mask = 0, w_value = 0;      ///< weight register (W bits)
+  uint64_t x_mask = 0, x_value = 0;      ///< activation register (A bits); x_out shows the stuck bits
+  uint64_t acc_mask = 0, acc_value = 0;  ///< accumulator register (P bits); psum_out shows them
+  uint64_t out_mask = 0, out_value = 0;  ///< output register (A bits)
+  bool any() const { return (w_mask | x_mask | acc_mask | out_mask) != 0; }
+};
+
 /// Cycle-level PE. At each rising edge (all right-hand sides are the values before the edge):
 ///   w_reg   <= load_w ? w_in : w_reg
 ///   x_reg   <= x_in                                  (x_out = x_reg feeds the right neighbour)
@@ -127,6 +139,13 @@ class Pe {
     if (in.load_w) w_reg_ = in.w_in & low_mask(w);
     x_reg_ = in.x_in & low_mask(a);
     if (in.load_out) store(out_, in.out_d, out_hard_mask_, in.inject_out, in.inject_copy, a);
+    if (stuck_.any()) apply_stuck();
+  }
+
+  /// Make flops stuck (see PeStuck); takes effect at once and after every edge. PeStuck{} frees them.
+  void set_stuck(const PeStuck& s) {
+    stuck_ = s;
+    apply_stuck();
   }
 
   /// Raw A-bit activation passed to the right neighbour (x_out port).
@@ -172,6 +191,14 @@ class Pe {
     regs[1] = (d ^ (copy == 1 ? inject : 0)) & hard;
     regs[2] = (d ^ (copy == 2 ? inject : 0)) & hard;
   }
+  // A stuck flop reads its stuck value whatever was written (copy 0 of a hardened bit).
+  void apply_stuck() {
+    const auto force = [](uint64_t v, uint64_t m, uint64_t val) { return (v & ~m) | (val & m); };
+    w_reg_ = force(w_reg_, stuck_.w_mask & low_mask(config_.wbits), stuck_.w_value);
+    x_reg_ = force(x_reg_, stuck_.x_mask & low_mask(config_.abits), stuck_.x_value);
+    acc_[0] = force(acc_[0], stuck_.acc_mask & low_mask(config_.accbits), stuck_.acc_value);
+    out_[0] = force(out_[0], stuck_.out_mask & low_mask(config_.abits), stuck_.out_value);
+  }
   static uint64_t vote(const std::array<uint64_t, 3>& r, uint64_t hard) {
     const uint64_t maj = (r[0] & r[1]) | (r[1] & r[2]) | (r[0] & r[2]);
     return (r[0] & ~hard) | (maj & hard);
@@ -184,6 +211,7 @@ class Pe {
   uint64_t x_reg_ = 0;
   std::array<uint64_t, 3> acc_{};
   std::array<uint64_t, 3> out_{};
+  PeStuck stuck_;
 };
 
 }  // namespace ftdla::accel
