@@ -14,6 +14,7 @@
 
 #include "ftdla/core/checked.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 
 namespace ftdla::data {
 namespace {
@@ -221,21 +222,21 @@ std::string shape_text(const Shape& s) {
 std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
   size_t k = header.find("'" + key + "'");
   if (k == std::string::npos) k = header.find("\"" + key + "\"");
-  if (k == std::string::npos) throw ImportError(path + ": .npy header has no '" + key + "' (header: " + header + ")");
+  if (k == std::string::npos) throw ImportError(path + ": .npy header has no '" + key + "' (header: " + excerpt(header, 120) + ")");
   size_t i = header.find(':', k + key.size() + 2);
-  if (i == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+  if (i == std::string::npos) throw ImportError(path + ": malformed .npy header: " + excerpt(header, 120));
   ++i;
   while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
-  if (i >= header.size()) throw ImportError(path + ": malformed .npy header: " + header);
+  if (i >= header.size()) throw ImportError(path + ": malformed .npy header: " + excerpt(header, 120));
   size_t end;
   if (header[i] == '\'' || header[i] == '"') {
     end = header.find(header[i], i + 1);
-    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + excerpt(header, 120));
     return header.substr(i + 1, end - i - 1);
   }
   if (header[i] == '(') {
     end = header.find(')', i);
-    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + header);
+    if (end == std::string::npos) throw ImportError(path + ": malformed .npy header: " + excerpt(header, 120));
     return header.substr(i, end - i + 1);
   }
   end = i;
@@ -252,11 +253,11 @@ Shape parse_shape(const std::string& tuple, const std::string& path) {
     size_t j = i;
     int64_t v = 0;
     while (j < tuple.size() && std::isdigit(static_cast<unsigned char>(tuple[j]))) {
-      if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) throw ImportError(path + ": .npy shape too large: " + tuple);
+      if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) throw ImportError(path + ": .npy shape too large: " + excerpt(tuple, 120));
       v = v * 10 + (tuple[j] - '0');
       ++j;
     }
-    if (j == i) throw ImportError(path + ": malformed .npy shape " + tuple);
+    if (j == i) throw ImportError(path + ": malformed .npy shape " + excerpt(tuple, 120));
     // Python 2 era files may write 64L.
     if (j < tuple.size() && tuple[j] == 'L') ++j;
     dims.push_back(v);
@@ -312,11 +313,11 @@ NpyArray read_npy(const std::string& path, int64_t max_rows) {
   else if (descr == "<i8") a.dtype = "int64", item = 8;
   else if (descr == "<f4") a.dtype = "float32", item = 4;
   else if (!descr.empty() && descr[0] == '>')
-    throw UnsupportedError(path + ": big-endian dtype '" + descr + "' (supported: little-endian uint8, int32, int64, float32; "
+    throw UnsupportedError(path + ": big-endian dtype '" + excerpt(descr) + "' (supported: little-endian uint8, int32, int64, float32; "
                            "convert with a.astype(a.dtype.newbyteorder('<')))");
   else
-    throw UnsupportedError(path + ": dtype '" + descr + "' (supported: uint8, int32, int64, float32)");
-  if (shape.empty() || shape.front() != '(') throw ImportError(path + ": malformed .npy shape " + shape);
+    throw UnsupportedError(path + ": dtype '" + excerpt(descr) + "' (supported: uint8, int32, int64, float32)");
+  if (shape.empty() || shape.front() != '(') throw ImportError(path + ": malformed .npy shape " + excerpt(shape, 120));
   a.dims = parse_shape(shape, path);
 
   // Declared size against the file size, before allocating anything.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ftdla/core/error.hpp"
+#include "ftdla/core/text.hpp"
 #include "ftdla/core/temp_dir.hpp"
 #include "ftdla/data/dataset.hpp"
 #include "support/npy_writer.hpp"
@@ -144,6 +145,22 @@ TEST(Npy, ShapeAndCountMismatchesNameBothSides) {
   nan[20] = std::numeric_limits<float>::quiet_NaN();
   write_bytes(d.file("nan.npy"), npy_bytes("<f4", {5, 4, 4}, raw_bytes(nan)));
   expect_error<ValidationError>([&] { load_npy(d.file("nan.npy"), d.file("lab5.npy")); }, {"nan.npy", "image 1", "non-finite"});
+}
+
+TEST(Npy, ErrorsQuoteHeaderBytesOnOneLine) {
+  // A damaged header (found by bench/bad_input_sweep.sh): newlines and binary bytes in the echoed header
+  // would split the one-line error; they are shown as \xNN.
+  const TempDir d("ftdla-npy");
+  write_bytes(d.file("bad.npy"), npy_bytes("|u1\n\x01\xff", {2, 4, 4}, std::string(32, '\0')));
+  try {
+    (void)read_npy(d.file("bad.npy"));
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    EXPECT_NE(m.find("\\x0a\\x01\\xff"), std::string::npos) << m;
+  }
+  EXPECT_EQ(excerpt(std::string("a\nb\x7f") + std::string(100, 'c'), 5), "a\\x0ab\\x7fc...");
 }
 
 TEST(Npy, DataSourcePicksTheReader) {

@@ -43,7 +43,21 @@ inline std::string closest_match(const std::string& key, const std::vector<std::
 
 /// `s` for an error message: at most `max` characters, cut ones replaced by "..." (input may be huge).
 inline std::string excerpt(const std::string& s, std::size_t max = 80) {
-  return s.size() <= max ? s : s.substr(0, max) + "...";
+  // Names and headers come from files: control bytes (a newline would split a one-line error) and
+  // non-ASCII bytes are shown as \xNN.
+  static const char* hex = "0123456789abcdef";
+  std::string r;
+  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      r += static_cast<char>(c);
+    } else {
+      r += "\\x";
+      r += hex[c >> 4];
+      r += hex[c & 15];
+    }
+  }
+  return s.size() <= max ? r : r + "...";
 }
 
 /// Quote for /bin/sh: wrap in single quotes, each embedded ' becomes '\''.
