@@ -7,8 +7,9 @@
 #   scripts/fuzz.sh [SECONDS]
 #   FTDLA_FUZZ_TARGETS="onnx npy" scripts/fuzz.sh 300    # only these targets
 #   FTDLA_FUZZ_JOBS=4 scripts/fuzz.sh                     # build parallelism (default 2)
+#   FTDLA_FUZZ_SECONDS=8 ctest --test-dir build -L fuzz   # overrides the seconds CTest passes
 set -euo pipefail
-seconds=${1:-20}
+seconds=${FTDLA_FUZZ_SECONDS:-${1:-20}}  # the environment wins (scripts/test.sh sets it for CI)
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
 cxx=${FTDLA_FUZZ_CXX:-clang++}

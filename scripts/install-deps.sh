@@ -3,12 +3,13 @@
 # Usage: scripts/install-deps.sh [--train]   (--train adds python3-torch/onnx for tools/train_models.py)
 # qflow-tech-osu018 + opensta: standard cells and timing/power for synthesized costs (cost/synthesis.hpp).
 # chromium: headless browser for the HTML report test (tests/report/browser_check.cpp, CTest label browser).
+# clang + libclang-rt-14-dev: libFuzzer with ASan/UBSan for the fuzz smoke run (scripts/fuzz.sh, label fuzz).
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libeigen3-dev nlohmann-json3-dev
       libcli11-dev zlib1g-dev libomp-dev libopenmpi-dev openmpi-bin yosys iverilog
       qflow-tech-osu018 opensta
-      dataset-fashion-mnist chromium)
+      dataset-fashion-mnist chromium clang libclang-rt-14-dev)
 if [ "${1:-}" = "--train" ]; then pkgs+=(python3-torch python3-onnx python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do
