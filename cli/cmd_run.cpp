@@ -36,8 +36,10 @@ data::Dataset as_dataset(const model::Graph& g, const Tensor<float>& batch, cons
 
 /// The integer model's output for every image: its registers (T = int32_t), or their real values (T = float,
 /// then the graph's final Softmax/LogSoftmax applied in float, as a host would after the accelerator).
+/// `file_integers`: registers in the model file's own encoding (a pre-quantized uint8 tensor held as int8
+/// gets its 128 back), to compare with another runtime.
 template <typename T>
-Tensor<T> run_integer(const quant::QGraph& q, const Tensor<float>& batch) {
+Tensor<T> run_integer(const quant::QGraph& q, const Tensor<float>& batch, bool file_integers = false) {
   const model::Graph& g = q.graph;
   const engine::IntegerEngine e(q);
   const int64_t n = batch.shape[0], per_in = numel(g.values[g.input].shape);
@@ -51,7 +53,8 @@ Tensor<T> run_integer(const quant::QGraph& q, const Tensor<float>& batch) {
     const std::vector<int32_t>& regs = t.values[q.output];
     T* dst = out.data.data() + i * static_cast<int64_t>(regs.size());
     if constexpr (std::is_same_v<T, int32_t>) {
-      std::copy(regs.begin(), regs.end(), dst);
+      const int32_t off = file_integers ? q.enc[q.output].file_offset : 0;
+      for (size_t j = 0; j < regs.size(); ++j) dst[j] = regs[j] + off;
     } else {
       const quant::Encoding& enc = q.enc[q.output];
       std::vector<float> real(regs.size());
@@ -89,8 +92,9 @@ void add_run(CLI::App& root) {
   app->add_option("--precision", run->precision, "float | int (the bit-exact integer model)")->check(CLI::IsMember({"float", "int"}));
   auto* int_out = app->add_option("--int-output", run->int_output,
                                   "with --precision int: dequantized (float32 real values, then the final Softmax/LogSoftmax "
-                                  "if the model has one) | raw (int32 output registers, before it)")
-                      ->check(CLI::IsMember({"dequantized", "raw"}));
+                                  "if the model has one) | raw (int32 output registers, before it) | model (a pre-quantized "
+                                  "model's own output integers, e.g. uint8 as ONNX Runtime gives them; raw for a calibrated one)")
+                      ->check(CLI::IsMember({"dequantized", "raw", "model"}));
   auto* calib_in = app->add_flag("--calibrate-on-input", run->calibrate_on_input,
                                  "with --precision int: calibrate on the input batch instead of --data's training images");
   app->callback([args, run, int_out, calib_in] {
@@ -129,10 +133,11 @@ void add_run(CLI::App& root) {
                                                         : data::load(args->source(), "train", args->data_options(qo.calib_images));
     quant::check_input_fits(g, calib);
     const quant::QGraph q = quant::quantize(g, calib, qo);
-    if (run->int_output == "raw") {
-      const Tensor<int32_t> y = run_integer<int32_t>(q, x);
+    if (run->int_output == "raw" || run->int_output == "model") {
+      const bool file = run->int_output == "model";
+      const Tensor<int32_t> y = run_integer<int32_t>(q, x, file);
       if (dist::is_root()) data::write_tensor(out_path, y, g.output_name);
-      print_written(out_path, y.shape, "int32", "integer engine, output registers");
+      print_written(out_path, y.shape, "int32", file ? "integer engine, the model's output integers" : "integer engine, output registers");
     } else {
       const Tensor<float> y = run_integer<float>(q, x);
       if (dist::is_root()) data::write_tensor(out_path, y, g.output_name);

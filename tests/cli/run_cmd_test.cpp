@@ -108,6 +108,28 @@ TEST(RunCommand, IntegerLenetMatchesTheIntegerEngineInProcess) {
   }
 }
 
+TEST(RunCommand, PreQuantizedModelGivesOnnxRuntimesIntegers) {
+  // --int-output model on the QDQ LeNet-5 fixture: the uint8 logits ONNX Runtime gave on the same images
+  // (tests/fixtures/qdq/lenet5_qdq.ort.u8); raw is the same less 128 (held as int8).
+  const std::string qdq = FTDLA_SOURCE_DIR "/tests/fixtures/qdq/lenet5_qdq.onnx";
+  const TempDir dir("ftdla-run");
+  data::write_tensor(dir.file("x.npy"), test_images(8), "input");
+  std::ifstream f(FTDLA_SOURCE_DIR "/tests/fixtures/qdq/lenet5_qdq.ort.u8", std::ios::binary);
+  std::vector<char> ort(80);
+  ASSERT_TRUE(f.read(ort.data(), 80));
+  for (const char* mode : {"model", "raw"}) {
+    const Result r = ftdla({"run", qdq, "--input", dir.file("x.npy"), "--output", dir.file("y.npy"), "--precision", "int",
+                            "--int-output", mode});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const data::NpyArray y = data::read_npy(dir.file("y.npy"));
+    std::vector<int32_t> got(80);
+    std::memcpy(got.data(), y.bytes.data(), y.bytes.size());
+    for (int i = 0; i < 80; ++i)
+      EXPECT_EQ(got[i], static_cast<int32_t>(static_cast<uint8_t>(ort[i])) - (std::string(mode) == "raw" ? 128 : 0))
+          << mode << " element " << i;
+  }
+}
+
 TEST(RunCommand, IntegerCalibrationOnTheInputItself) {
   const TempDir dir("ftdla-run");
   const Tensor<float> x = test_images(8);
