@@ -443,6 +443,29 @@ TEST(OnnxImport, QdqConvKeepsTheFilesIntegersAndScales) {
   EXPECT_FALSE(load_onnx(std::string(FTDLA_SOURCE_DIR) + "/models/lenet5.onnx").pre_quantized());
 }
 
+TEST(OnnxImport, WeightsQuantizedInTheGraphAreFoldedToTheirIntegers) {
+  // PyTorch's exporter may keep float weights and quantize them in the graph: Q -> DQ on the initializer.
+  // QuantizeLinear rounds half to even (0.25 / 0.1 = 2.5 -> 2) and saturates (-7 / 0.05 = -140 -> -128).
+  test::OnnxBuilder b({1, 1, 2, 2});
+  b.init("s_in", {}, {0.5f});
+  b.init_int("z_in", {}, onnx::TensorProto::UINT8, {0});
+  b.init("wf", {2, 1, 1, 1}, {0.25f, -7.0f});
+  b.init("ws", {2}, {0.1f, 0.05f});
+  b.init_int("wz", {2}, onnx::TensorProto::INT8, {0, 0});
+  b.node("QuantizeLinear", {"input", "s_in", "z_in"}, "xq");
+  b.node("DequantizeLinear", {"xq", "s_in", "z_in"}, "x");
+  set_axis(b.node("QuantizeLinear", {"wf", "ws", "wz"}, "wq"), 0);
+  set_axis(b.node("DequantizeLinear", {"wq", "ws", "wz"}, "w"), 0);
+  b.node("Conv", {"x", "w"}, "c");
+  b.node("QuantizeLinear", {"c", "s_in", "z_in"}, "cq");
+  b.node("DequantizeLinear", {"cq", "s_in", "z_in"}, "y");
+  const Graph g = parse_onnx(b.finish("y"), "qdq_float_weights");
+  ASSERT_EQ(g.nodes.size(), 1u);
+  ASSERT_TRUE(g.nodes[0].quant.has_value());
+  EXPECT_EQ(g.nodes[0].quant->weight, (std::vector<int32_t>{2, -128}));
+  EXPECT_TRUE(g.nodes[0].quant->bias.empty());  // no bias given: quantize() derives it from the real one (0)
+}
+
 TEST(OnnxImport, QdqModelsThatFtdlaCannotComputeAreRejectedByName) {
   auto rejects = [](const std::string& bytes, const std::string& needle) {
     try {
