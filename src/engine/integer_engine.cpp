@@ -21,12 +21,23 @@ using model::Node;
 using quant::QLayer;
 using quant::QOp;
 
-IntegerEngine::IntegerEngine(const quant::QGraph& q) : q_(q), pixels_(q.layers.size(), 0), fast_(q.layers.size()) {
+IntegerEngine::IntegerEngine(const quant::QGraph& q)
+    : q_(q), pixels_(q.layers.size(), 0), fast_(q.layers.size()), lanes_(q.layers.size()) {
   for (size_t l = 0; l < q.layers.size(); ++l) {
     const QLayer& L = q.layers[l];
     if (L.op != QOp::Compute) continue;
     const model::GemmDims d = model::gemm_dims(q.graph, q.graph.nodes[L.node]);
     pixels_[l] = d.m;
+    // Per-channel multipliers and shifts as arrays, for requantizing many channels at once (shifts that
+    // quantize() produces only; anything else keeps the scalar path).
+    bool usual = true;
+    for (const quant::QuantizedMultiplier& qm : L.requant) usual &= qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
+    if (usual && !q.float_requant) {
+      for (const quant::QuantizedMultiplier& qm : L.requant) {
+        lanes_[l].mult.push_back(qm.multiplier);
+        lanes_[l].shift.push_back(qm.shift);
+      }
+    }
     const quant::Encoding& in = q.enc[L.inputs[0]];
     // The int8 path needs weights in int8 and input registers in one byte (W, A <= 8).
     if (q.options.wbits > 8 || in.bits > 8) continue;
@@ -241,6 +252,24 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
   return static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
 }
 
+void IntegerEngine::requantize_channels(size_t l, const int32_t* acc, const int32_t* channel, int64_t n, int32_t* out) const {
+  const kernels::Isa isa = kernels::active_isa();
+  const Lanes& ln = lanes_[l];
+  if (ln.mult.empty() || isa != kernels::Isa::Avx512Vnni || n < 16) {
+    for (int64_t i = 0; i < n; ++i) out[i] = requantize(l, channel[i], acc[i]);
+    return;
+  }
+  thread_local std::vector<int32_t> mult, shift;
+  mult.resize(static_cast<size_t>(n));
+  shift.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    mult[i] = ln.mult[channel[i]];
+    shift[i] = ln.shift[channel[i]];
+  }
+  const QLayer& L = q_.layers[l];
+  kernels::requantize_lanes(isa, acc, n, mult.data(), shift.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, out);
+}
+
 void IntegerEngine::requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
   requantize_all_impl(l, acc, out, false);
 }
@@ -255,6 +284,12 @@ void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& ac
   const int32_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
   int32_t* o = out.data();
+  if (m == 1 && !lanes_[l].mult.empty() && isa == kernels::Isa::Avx512Vnni) {
+    // One output per channel (fully connected): too short for a row kernel, one lane per channel instead.
+    kernels::requantize_lanes(isa, acc.data(), channels, lanes_[l].mult.data(), lanes_[l].shift.data(), zp, L.act_min,
+                              L.act_max, o);
+    return;
+  }
   auto row = [&](int64_t c) {
     if (q_.float_requant)
       kernels::requantize_row_float(acc.data() + c * m, m, L.requant_scale[c], zp, L.act_min, L.act_max, o + c * m);

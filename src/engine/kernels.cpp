@@ -323,7 +323,54 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_row_avx512(
   if (i < n) requantize_row_avx2(acc + i, n - i, qm, zp, lo, hi, out + i);
 }
 
+// requantize_row_avx512 with a multiplier and a shift per lane (variable shifts: sllv/srav).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx512(const int32_t* acc, int64_t n,
+                                                                                 const int32_t* mult, const int32_t* shift,
+                                                                                 int32_t zp, int32_t lo, int32_t hi,
+                                                                                 int32_t* out) {
+  const __m512i vlo = _mm512_set1_epi32(lo - zp), vhi = _mm512_set1_epi32(hi - zp), vzp = _mm512_set1_epi32(zp);
+  const __m512i vmax = _mm512_set1_epi32(INT32_MAX), vmin = _mm512_set1_epi32(INT32_MIN);
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i x = _mm512_loadu_si512(acc + i);
+    const __m512i m = _mm512_loadu_si512(mult + i), sh = _mm512_loadu_si512(shift + i);
+    const __m512i left = _mm512_max_epi32(sh, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
+    // Saturating left shift: x beyond INT32_MAX >> left (or below INT32_MIN >> left) saturates.
+    const __mmask16 over = _mm512_cmpgt_epi32_mask(x, _mm512_srav_epi32(vmax, left));
+    const __mmask16 under = _mm512_cmplt_epi32_mask(x, _mm512_srav_epi32(vmin, left));
+    x = _mm512_sllv_epi32(x, left);
+    x = _mm512_mask_blend_epi32(over, x, vmax);
+    x = _mm512_mask_blend_epi32(under, x, vmin);
+    const __m512i q_even = high_mul_512(_mm512_mul_epi32(x, m));
+    const __m512i q_odd = high_mul_512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)));
+    __m512i r = _mm512_mask_blend_epi32(0xAAAA, q_even, _mm512_slli_epi64(q_odd, 32));
+    // RoundingDivideByPOT per lane: mask = 2^right - 1 (right = 31 wraps to INT32_MAX, as in the scalar code).
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+    const __m512i half = _mm512_srai_epi32(mask, 1);
+    const __m512i rem = _mm512_and_si512(r, mask);
+    const __m512i thr = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(r, zero), half, one);
+    r = _mm512_srav_epi32(r, right);
+    r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
+    r = _mm512_min_epi32(_mm512_max_epi32(r, vlo), vhi);
+    _mm512_storeu_si512(out + i, _mm512_add_epi32(r, vzp));
+  }
+  for (; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]})) + zp;
+    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
 }  // namespace
+
+void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
+                      int32_t lo, int32_t hi, int32_t* out) {
+  if (isa == Isa::Avx512Vnni && n >= 16) return requantize_lanes_avx512(acc, n, mult, shift, zp, lo, hi, out);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]})) + zp;
+    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+  }
+}
 
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
                     int32_t hi, int32_t* out) {

@@ -57,6 +57,7 @@ struct Injector::Work {
   std::vector<char> has_override;
   std::vector<int32_t> override_acc;
   std::vector<int32_t> targets;
+  std::vector<int32_t> t_acc, t_channel, t_out;  // the touched outputs' accumulators, channels, requantized values
 
   void reset(size_t values) {
     if (faulty.size() != values) {
@@ -123,6 +124,13 @@ Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& ma
       const int64_t fan = node.op == model::OpKind::Gemm ? d.n : d.n * node.window.kernel_h * node.window.kernel_w;
       sparse_cost_[l] = fan * kSparseMacCost;
       dense_cost_[l] = mp_.of(l).macs;
+      if (node.op == model::OpKind::Gemm) {
+        gemm_wt_.resize(layers);
+        std::vector<int32_t>& wt = gemm_wt_[l];
+        wt.resize(static_cast<size_t>(d.n * d.k));
+        for (int64_t n = 0; n < d.n; ++n)
+          for (int64_t i = 0; i < d.k; ++i) wt[i * d.n + n] = L.weight[n * d.k + i];
+      }
     } else {
       sparse_cost_[l] = kSparseElemCost;
       dense_cost_[l] = numel(q.graph.values[L.output].shape);
@@ -508,13 +516,14 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
       const auto& ch = w.changed[L.inputs[0]];
       const model::Node& node = q.graph.nodes[L.node];
       if (node.op == model::OpKind::Gemm) {
+        int64_t* delta = w.delta.data();
         for (int32_t i : ch) {
           const int64_t dx = static_cast<int64_t>(input[i]) - gin[i];
-          for (int64_t n = 0; n < d.n; ++n) {
-            w.delta[n] += dx * L.weight[n * d.k + i];
-            w.touch(static_cast<int32_t>(n));
-          }
+          const int32_t* row = gemm_wt_[l].data() + static_cast<int64_t>(i) * d.n;
+          for (int64_t n = 0; n < d.n; ++n) delta[n] += dx * row[n];
         }
+        if (!ch.empty())
+          for (int64_t n = 0; n < d.n; ++n) w.touch(static_cast<int32_t>(n));
       } else {
         const Shape& is = q.graph.values[L.inputs[0]].shape;
         const Shape& os = q.graph.values[node.output].shape;
@@ -555,10 +564,22 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
     }
     const int pbits = q.options.accbits;
     const double inv_m = 1.0 / static_cast<double>(d.m);
-    for (int32_t o : w.touched) {
-      const int64_t oc = divide(o, d.m, inv_m), m = o - oc * d.m;
-      const int32_t acc = w.has_override[o] ? w.override_acc[o] : static_cast<int32_t>(wrap_signed(gacc[o] + w.delta[o], pbits));
-      int32_t v = (acc == gacc[o]) ? gout[o] : e_.requantize(l, oc, acc);
+    // The touched outputs' accumulators, then one requantization pass over them all (vectorized across
+    // channels), then output faults and the changed values.
+    const size_t nt = w.touched.size();
+    w.t_acc.resize(nt);
+    w.t_channel.resize(nt);
+    w.t_out.resize(nt);
+    for (size_t k = 0; k < nt; ++k) {
+      const int32_t o = w.touched[k];
+      w.t_channel[k] = static_cast<int32_t>(divide(o, d.m, inv_m));
+      w.t_acc[k] = w.has_override[o] ? w.override_acc[o] : static_cast<int32_t>(wrap_signed(gacc[o] + w.delta[o], pbits));
+    }
+    e_.requantize_channels(l, w.t_acc.data(), w.t_channel.data(), static_cast<int64_t>(nt), w.t_out.data());
+    for (size_t k = 0; k < nt; ++k) {
+      const int32_t o = w.touched[k];
+      const int64_t oc = w.t_channel[k], m = o - oc * d.m;
+      int32_t v = w.t_out[k];
       if (!lf.neuron.empty() || !lf.pneuron.empty())
         if (!shield_.channel_protected(l, oc)) v = apply_output_faults(l, oc / d.n, m, oc % d.n, v, lf);
       if (v != gout[o]) w.set(golden, L.output, o, v);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <omp.h>
 
 #include <climits>
@@ -161,6 +163,32 @@ TEST(Kernels, RequantizeRowMatchesScalarAtExtremes) {
         ASSERT_EQ(fast, ref) << "unclamped shift " << shift << " mult " << mult << " isa " << kernels::isa_name(isa);
       }
     }
+}
+
+TEST(Kernels, RequantizeLanesMatchesScalarWithAMultiplierAndShiftPerElement) {
+  // Every lane its own multiplier and shift in [-31, 31], accumulators at the int32 limits and random:
+  // 200,000 elements, clamped and unclamped, odd lengths (the scalar tail).
+  std::vector<int32_t> base = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX, 1 << 30, -(1 << 30), 3, -3, 5, -5};
+  Rng r(29);
+  const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 0};
+  for (int round = 0; round < 20; ++round) {
+    const int64_t n = 9999 + round;  // not a multiple of 16
+    std::vector<int32_t> acc(n), mult(n), shift(n), fast(n), ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      acc[i] = i < static_cast<int64_t>(base.size()) ? base[i] : static_cast<int32_t>(r());
+      mult[i] = r.below(4) == 0 ? mults[r.below(5)] : static_cast<int32_t>((1u << 30) + r.below(1u << 30));
+      shift[i] = static_cast<int32_t>(r.below(63)) - 31;
+    }
+    for (const auto& [zp, lo, hi] : {std::tuple<int32_t, int32_t, int32_t>{-7, -128, 127}, {0, INT32_MIN, INT32_MAX}}) {
+      kernels::requantize_lanes(kernels::Isa::Scalar, acc.data(), n, mult.data(), shift.data(), zp, lo, hi, ref.data());
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(ref[i], std::clamp<int64_t>(int64_t{quant::multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]})} + zp, lo, hi));
+      for (kernels::Isa isa : kernels::supported_isas()) {
+        kernels::requantize_lanes(isa, acc.data(), n, mult.data(), shift.data(), zp, lo, hi, fast.data());
+        ASSERT_EQ(fast, ref) << "round " << round << " isa " << kernels::isa_name(isa);
+      }
+    }
+  }
 }
 
 TEST(Kernels, ScalarRowMatchesMultiplyByQuantizedMultiplier) {

@@ -48,6 +48,9 @@ class IntegerEngine {
   bool fast_layer(size_t l) const { return l < fast_.size() && !fast_[l].init.empty(); }
   /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
   int32_t requantize(size_t l, int64_t channel, int32_t acc) const;
+  /// out[i] = requantize(l, channel[i], acc[i]) for i < n: many outputs of one layer at once, vectorized
+  /// across channels (the fault injector's changed outputs).
+  void requantize_channels(size_t l, const int32_t* acc, const int32_t* channel, int64_t n, int32_t* out) const;
   /// Requantize all accumulators of compute layer l into `out` (vectorized unless the ISA is scalar).
   void requantize_all(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
   void requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const;
@@ -77,9 +80,15 @@ class IntegerEngine {
   void run_image(const float* image, Trace& t, bool threaded) const;
   void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
 
+  /// Per compute layer: each channel's multiplier and shift (empty: the scalar path only).
+  struct Lanes {
+    std::vector<int32_t> mult, shift;
+  };
+
   const quant::QGraph& q_;
   std::vector<int64_t> pixels_;
   std::vector<FastLayer> fast_;
+  std::vector<Lanes> lanes_;
   int64_t layer_parallel_macs_ = int64_t{1} << 20;
 };
 

@@ -59,6 +59,12 @@ void gemv_u8s8(Isa isa, const uint8_t* x, int64_t kp, const int8_t* w, int64_t l
 /// requantization of one output channel, bit-identical to quant::multiply_by_quantized_multiplier.
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
                     int32_t hi, int32_t* out);
+/// out[i] = clamp(multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]}) + zp, lo, hi) for i < n: one
+/// multiplier per element (outputs of several channels at once: the fault injector's changed outputs, and
+/// fully connected layers, whose channels hold one output each). Shifts must lie in [-31, 31] (all that
+/// quantize() produces); bit-identical to the scalar arithmetic.
+void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
+                      int32_t lo, int32_t hi, int32_t* out);
 /// out[i] = quant::float_requantize(acc[i], scale, zp, lo, hi) for i < n (ONNX Runtime's requantization);
 /// a plain loop the compiler vectorizes with the same IEEE float32 steps.
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out);

@@ -78,6 +78,8 @@ class Injector {
   /// Per layer: cost of one changed input on the sparse path and of the whole layer on the dense path
   /// (in dense MACs or elements); values a dense re-run from that layer starts from.
   std::vector<int64_t> sparse_cost_, dense_cost_;
+  /// Gemm layers' weights transposed, [in][out]: a changed input's fan-out is one contiguous row.
+  std::vector<std::vector<int32_t>> gemm_wt_;
   std::vector<std::vector<int>> live_in_;
 };
 
