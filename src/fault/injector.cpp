@@ -570,10 +570,12 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
     w.t_acc.resize(nt);
     w.t_channel.resize(nt);
     w.t_out.resize(nt);
+    const bool overrides = !lf.mac.empty() || !lf.pmac.empty();
     for (size_t k = 0; k < nt; ++k) {
       const int32_t o = w.touched[k];
-      w.t_channel[k] = static_cast<int32_t>(divide(o, d.m, inv_m));
-      w.t_acc[k] = w.has_override[o] ? w.override_acc[o] : static_cast<int32_t>(wrap_signed(gacc[o] + w.delta[o], pbits));
+      w.t_channel[k] = d.m == 1 ? o : static_cast<int32_t>(divide(o, d.m, inv_m));  // fully connected: o is the channel
+      w.t_acc[k] = overrides && w.has_override[o] ? w.override_acc[o]
+                                                  : static_cast<int32_t>(wrap_signed(gacc[o] + w.delta[o], pbits));
     }
     e_.requantize_channels(l, w.t_acc.data(), w.t_channel.data(), static_cast<int64_t>(nt), w.t_out.data());
     for (size_t k = 0; k < nt; ++k) {
