@@ -63,4 +63,14 @@ inline nlohmann::json parse(const uint8_t* data, size_t size) {
   return parse_json<ConfigError>(std::string(reinterpret_cast<const char*>(data), size), "fuzz");
 }
 
+/// A JSON config reader fed the input: what it accepts must come back unchanged through to_json and the
+/// reader again (`what` names the failed property).
+template <typename Parse>
+void round_trips(const uint8_t* data, size_t size, Parse&& parse_config, const char* what) {
+  accepts([&] {
+    const nlohmann::json j = to_json(parse_config(parse(data, size)));
+    if (to_json(parse_config(j)) != j) fail(what);
+  });
+}
+
 }  // namespace ftdla::fuzz

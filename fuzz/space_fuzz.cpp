@@ -4,10 +4,6 @@
 #include "ftdla/dse/cross_layer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace ftdla::dse;
-  ftdla::fuzz::accepts([&] {
-    const nlohmann::json j = to_json(parse_space(ftdla::fuzz::parse(data, size)));
-    if (to_json(parse_space(j)) != j) ftdla::fuzz::fail("parse_space(to_json(s)) != s");
-  });
+  ftdla::fuzz::round_trips(data, size, [](const nlohmann::json& j) { return ftdla::dse::parse_space(j); }, "parse_space(to_json(s)) != s");
   return 0;
 }

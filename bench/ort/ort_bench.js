@@ -21,8 +21,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const zlib = require('zlib');
 const ort = require('onnxruntime-node');
+const { readIdx } = require('./idx');
 
 function usage(msg) {
   process.stderr.write(`ort_bench: ${msg}\nusage: node ort_bench.js [--threads 1,2] [--batch 1,128] ` +
@@ -53,16 +53,6 @@ function parseArgs(argv) {
   }
   if (o.models.length === 0) usage('no model given');
   return o;
-}
-
-/// Gzipped (or plain) IDX file -> {dims, data: Uint8Array}.
-function readIdx(file) {
-  let buf = fs.readFileSync(file);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
-  const ndim = buf[3];
-  const dims = [];
-  for (let d = 0; d < ndim; ++d) dims.push(buf.readUInt32BE(4 + 4 * d));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * ndim) };
 }
 
 function findIdx(dir, stem) {

@@ -15,21 +15,12 @@
 
 const fs = require('fs');
 const path = require('path');
-const zlib = require('zlib');
 const ort = require('onnxruntime-node');
+const { readIdx } = require('./idx');
 
 function die(msg) {
   process.stderr.write(`qdq_reference: ${msg}\nusage: node qdq_reference.js [--data DIR] [--images N] FIXTURE_DIR\n`);
   process.exit(2);
-}
-
-function readIdx(file) {
-  let buf = fs.readFileSync(file);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
-  const ndim = buf[3];
-  const dims = [];
-  for (let d = 0; d < ndim; ++d) dims.push(buf.readUInt32BE(4 + 4 * d));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * ndim) };
 }
 
 async function main() {

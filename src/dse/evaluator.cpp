@@ -279,8 +279,7 @@ Evaluator::Context& Evaluator::context(const protect::DesignPoint& d) {
     // The float ranges do not depend on the design: measured once, reused by every quantization.
     // (None for a model that brings its own scales.)
     const int64_t calib_images = std::min<int64_t>(qo.calib_images, calib_.count());
-    const bool calibrates = qo.source == quant::QuantSource::Calibrate || (qo.source == quant::QuantSource::Auto && !g_.pre_quantized());
-    if (calibrates && (!ranges_ || ranges_->images != calib_images))
+    if (!quant::uses_model_scales(g_, qo) && (!ranges_ || ranges_->images != calib_images))
       ranges_ = std::make_unique<quant::FloatRanges>(quant::measure_ranges(g_, calib_, calib_images));
     slot->q = quant::quantize(g_, calib_, qo, ranges_.get());
     slot->engine = std::make_unique<engine::IntegerEngine>(slot->q);

@@ -247,9 +247,7 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
   const QLayer& L = q_.layers[l];
   if (q_.float_requant)
     return quant::float_requantize(acc, L.requant_scale[channel], q_.enc[L.output].zero_point, L.act_min, L.act_max);
-  const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc, L.requant[channel])) +
-                    q_.enc[L.output].zero_point;
-  return static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
+  return quant::requantize_clamped(acc, L.requant[channel], q_.enc[L.output].zero_point, L.act_min, L.act_max);
 }
 
 void IntegerEngine::requantize_channels(size_t l, const int32_t* acc, const int32_t* channel, int64_t n, int32_t* out) const {
@@ -305,23 +303,9 @@ void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& ac
 }
 
 void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
-  const QLayer& L = q_.layers[l];
   const int64_t m = pixels_[l];
-  const int64_t channels = static_cast<int64_t>(acc.size()) / m;
-  const int64_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
-  if (q_.float_requant) {
-    for (int64_t i = 0; i < static_cast<int64_t>(acc.size()); ++i)
-      out[i] = quant::float_requantize(acc[i], L.requant_scale[i / m], static_cast<int32_t>(zp), L.act_min, L.act_max);
-    return;
-  }
-  for (int64_t c = 0; c < channels; ++c) {
-    const quant::QuantizedMultiplier qm = L.requant[c];
-    for (int64_t i = c * m; i < (c + 1) * m; ++i) {
-      const int64_t v = quant::multiply_by_quantized_multiplier(acc[i], qm) + zp;
-      out[i] = static_cast<int32_t>(std::clamp<int64_t>(v, L.act_min, L.act_max));
-    }
-  }
+  for (int64_t i = 0; i < static_cast<int64_t>(acc.size()); ++i) out[i] = requantize(l, i / m, acc[i]);
 }
 
 void IntegerEngine::run_layer(size_t l, Trace& t) const { run_layer_impl(l, t, false); }

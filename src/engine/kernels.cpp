@@ -277,10 +277,7 @@ __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int
     r = _mm256_min_epi32(_mm256_max_epi32(r, vlo), vhi);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_add_epi32(r, vzp));
   }
-  for (; i < n; ++i) {
-    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
-    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
-  }
+  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
 }
 // The same arithmetic on 16 lanes with AVX-512 mask registers.
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512i high_mul_512(__m512i p) {
@@ -355,10 +352,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx51
     r = _mm512_min_epi32(_mm512_max_epi32(r, vlo), vhi);
     _mm512_storeu_si512(out + i, _mm512_add_epi32(r, vzp));
   }
-  for (; i < n; ++i) {
-    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]})) + zp;
-    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
-  }
+  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 
 }  // namespace
@@ -366,10 +360,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx51
 void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
                       int32_t lo, int32_t hi, int32_t* out) {
   if (isa == Isa::Avx512Vnni && n >= 16) return requantize_lanes_avx512(acc, n, mult, shift, zp, lo, hi, out);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], {mult[i], shift[i]})) + zp;
-    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
@@ -378,10 +369,7 @@ void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMult
   const bool usual_shift = qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
   if (usual_shift && isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
   if (usual_shift && isa != Isa::Scalar && n >= 8) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(acc[i], qm)) + zp;
-    out[i] = static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
 }
 
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out) {

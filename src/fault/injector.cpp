@@ -114,6 +114,7 @@ Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& ma
   sparse_cost_.assign(layers, 0);
   dense_cost_.assign(layers, 0);
   live_in_.assign(layers, {});
+  gemm_wt_.assign(layers, {});
   std::vector<int> producer(q.graph.values.size(), -1);  // layer that writes each value (-1: the input)
   for (size_t l = 0; l < layers; ++l) {
     const QLayer& L = q.layers[l];
@@ -125,7 +126,6 @@ Injector::Injector(const engine::IntegerEngine& engine, const accel::Mapping& ma
       sparse_cost_[l] = fan * kSparseMacCost;
       dense_cost_[l] = mp_.of(l).macs;
       if (node.op == model::OpKind::Gemm) {
-        gemm_wt_.resize(layers);
         std::vector<int32_t>& wt = gemm_wt_[l];
         wt.resize(static_cast<size_t>(d.n * d.k));
         for (int64_t n = 0; n < d.n; ++n)

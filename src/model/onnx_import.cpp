@@ -807,7 +807,8 @@ class Importer {
       }
     } else if (t == "QLinearConv") {
       const int x = value_of(n, 0);
-      expect_quant(n, x, activation_quant(n, qparams(n, 1, 2, "x"), "x"), "x");
+      const TensorQuant xq = activation_quant(n, qparams(n, 1, 2, "x"), "x");
+      expect_quant(n, x, xq, "x");
       const Const& wq = require_const(n, 3, "QLinearConv w");
       if (wq.type != onnx::TensorProto::INT8 && wq.type != onnx::TensorProto::UINT8)
         throw UnsupportedError(where(n) + ": QLinearConv w must be int8");
@@ -819,8 +820,7 @@ class Importer {
         if (b->type != onnx::TensorProto::INT32) throw UnsupportedError(where(n) + ": QLinearConv B must be int32");
         if (static_cast<int64_t>(b->i.size()) != w.dims[0]) throw ValidationError(where(n) + ": bias size does not match output channels");
         node.quant->bias.assign(b->i.begin(), b->i.end());
-        const float xs = qparams(n, 1, 2, "x").scale[0];
-        for (int64_t o = 0; o < w.dims[0]; ++o) node.bias[o] = static_cast<float>(b->i[o]) * (xs * node.quant->weight_scale[o]);
+        for (int64_t o = 0; o < w.dims[0]; ++o) node.bias[o] = static_cast<float>(b->i[o]) * (xq.scale * node.quant->weight_scale[o]);
       } else if (n.input_size() > 8 && !n.input(8).empty()) {
         throw UnsupportedError(where(n) + ": QLinearConv B must be a constant initializer");
       }

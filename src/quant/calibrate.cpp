@@ -190,13 +190,9 @@ std::vector<int32_t> QGraph::quantize_input(const float* image) const {
   const int64_t n = numel(graph.values[input].shape);
   std::vector<int32_t> q(static_cast<size_t>(n));
   if (float_requant) {
-    // ONNX Runtime's QuantizeLinear: x / scale in float32, rounded half to even (NaN pixels clamp low).
+    // ONNX Runtime's QuantizeLinear: x / scale in float32, clamped, rounded half to even.
     const float s = static_cast<float>(e.scale);
-    const float lo = static_cast<float>(e.qmin - e.zero_point), hi = static_cast<float>(e.qmax - e.zero_point);
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = image[i] / s;
-      q[i] = static_cast<int32_t>(round_half_even(v >= lo ? (v <= hi ? v : hi) : lo)) + e.zero_point;
-    }
+    for (int64_t i = 0; i < n; ++i) q[i] = float_to_register(image[i] / s, e.zero_point, e.qmin, e.qmax);
     return q;
   }
   for (int64_t i = 0; i < n; ++i)
@@ -252,6 +248,10 @@ FloatRanges measure_ranges(const Graph& g, const data::Dataset& calib, int64_t i
   return r;
 }
 
+bool uses_model_scales(const Graph& g, const QuantOptions& opt) {
+  return opt.source == QuantSource::Model || (opt.source == QuantSource::Auto && g.pre_quantized());
+}
+
 QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& opt, const FloatRanges* ranges) {
   opt.validate();
   check_input_fits(g, calib);
@@ -282,7 +282,7 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
     }
   }
 
-  const bool use_model = opt.source == QuantSource::Model || (opt.source == QuantSource::Auto && g.pre_quantized());
+  const bool use_model = uses_model_scales(g, opt);
   if (opt.source == QuantSource::Model && !g.pre_quantized())
     throw ConfigError("quantization: model, but the model has no scales of its own (no QuantizeLinear/DequantizeLinear "
                       "or QLinear ops); calibrate it instead");
@@ -302,17 +302,12 @@ QGraph quantize(const Graph& g, const data::Dataset& calib, const QuantOptions& 
   model::FloatEngine fe(g);
   std::vector<Stats> st(g.values.size());
   const int64_t per = numel(calib.image_shape);
-  // Pass 1: min/max per value (or the ranges the caller measured once).
-  {
+  // Pass 1: min/max per value (or the ranges the caller measured once); none with the model's own scales,
+  // which decide the encodings below without ranges or signedness.
+  if (!use_model) {
     FloatRanges measured;
     const FloatRanges* r = ranges;
-    if (use_model) {
-      // The model's own scales: no calibration pass (the ranges only decide signedness, unused here).
-      measured.images = images;
-      measured.lo.assign(g.values.size(), 0.0);
-      measured.hi.assign(g.values.size(), 0.0);
-      r = &measured;
-    } else if (!r || r->images != images || r->lo.size() != g.values.size()) {
+    if (!r || r->images != images || r->lo.size() != g.values.size()) {
       measured = measure_ranges(g, calib, images);
       r = &measured;
     }

@@ -22,6 +22,10 @@ struct FloatRanges {
 };
 FloatRanges measure_ranges(const model::Graph& g, const data::Dataset& calib, int64_t images);
 
+/// True when quantize(g, ..., opt) takes the model's own scales instead of calibrating (QuantSource Model, or
+/// Auto on a pre-quantized graph): then it needs no calibration ranges.
+bool uses_model_scales(const model::Graph& g, const QuantOptions& opt);
+
 /// `ranges`, when given and measured on min(opt.calib_images, calib.count()) images of the same graph and
 /// data, replaces the first pass (same result, one float pass saved).
 QGraph quantize(const model::Graph& g, const data::Dataset& calib, const QuantOptions& opt,

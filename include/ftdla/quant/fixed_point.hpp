@@ -68,6 +68,13 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier q
   return rounding_divide_by_pot(srdhm(static_cast<int32_t>(shifted), qm.multiplier), right);
 }
 
+/// clamp(multiply_by_quantized_multiplier(acc, qm) + zp, lo, hi): a compute layer's output register (the
+/// fixed-point counterpart of float_requantize in float_requant.hpp).
+inline int32_t requantize_clamped(int32_t acc, QuantizedMultiplier qm, int32_t zp, int32_t lo, int32_t hi) {
+  const int64_t v = static_cast<int64_t>(multiply_by_quantized_multiplier(acc, qm)) + zp;
+  return static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+}
+
 /// Round half away from zero to the nearest integer (TFLite's TfLiteRound / std::round).
 inline int64_t round_half_away(double x) {
   // Same result as std::round, without the libm call: x - trunc(x) is exact, so the tie test is exact.

@@ -14,24 +14,25 @@ namespace ftdla::quant {
 /// magic-number rounding and cvtps2dq.
 inline float round_half_even(float x) { return std::nearbyint(x); }
 
+/// An output register from its real value in steps of the output scale: clamped to [lo, hi] less the zero
+/// point, rounded half to even, zero point added (MLAS's clamp before the magic-number rounding).
+inline int32_t float_to_register(float f, int32_t zp, int32_t lo, int32_t hi) {
+  const float flo = static_cast<float>(lo - zp), fhi = static_cast<float>(hi - zp);
+  f = f >= flo ? f : flo;  // written so that a NaN (which no caller produces) clamps low: never a UB cast
+  f = f <= fhi ? f : fhi;
+  return static_cast<int32_t>(round_half_even(f)) + zp;
+}
+
 /// clamp(round_half_even(float(acc) * scale) + zp, lo, hi), ONNX Runtime's QLinearConv/QLinearMatMul output.
 inline int32_t float_requantize(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
-  float f = static_cast<float>(acc) * scale;
-  const float flo = static_cast<float>(lo - zp), fhi = static_cast<float>(hi - zp);
-  f = f < flo ? flo : f;  // NaN cannot occur: acc is finite and scale > 0
-  f = f > fhi ? fhi : f;
-  return static_cast<int32_t>(round_half_even(f)) + zp;
+  return float_to_register(static_cast<float>(acc) * scale, zp, lo, hi);
 }
 
 /// ONNX Runtime's QLinearAdd: clamp(round_half_even(ra * (a - za) + rb * (b - zb)) + zc, lo, hi), where
 /// ra and rb are each input's scale over the output's.
 inline int32_t float_add(int32_t a, int32_t za, float ra, int32_t b, int32_t zb, float rb, int32_t zc, int32_t lo,
                          int32_t hi) {
-  float f = ra * static_cast<float>(a - za) + rb * static_cast<float>(b - zb);
-  const float flo = static_cast<float>(lo - zc), fhi = static_cast<float>(hi - zc);
-  f = f < flo ? flo : f;
-  f = f > fhi ? fhi : f;
-  return static_cast<int32_t>(round_half_even(f)) + zc;
+  return float_to_register(ra * static_cast<float>(a - za) + rb * static_cast<float>(b - zb), zc, lo, hi);
 }
 
 }  // namespace ftdla::quant
