@@ -439,7 +439,8 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
   }
 }
 
-int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_t o) const {
+template <typename Input>
+int32_t IntegerEngine::pool_one(size_t l, const Input& in, int64_t o) const {
   const QLayer& L = q_.layers[l];
   const Shape& is = q_.graph.values[L.inputs[0]].shape;
   const Shape& os = q_.graph.values[L.output].shape;
@@ -461,11 +462,11 @@ int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_
   const Node& node = q_.graph.nodes[L.node];
   const bool is_max = L.op == QOp::MaxPool;
   const int64_t c = o / (os[1] * os[2]), y = (o / os[2]) % os[1], x = o % os[2];
-  const int32_t* plane = in.data() + c * is[1] * is[2];
+  const int64_t plane = c * is[1] * is[2];
   int64_t acc = is_max ? std::numeric_limits<int64_t>::min() : 0;
   // Average pooling of (q - zp): padding taps are real zeros, so they add nothing (but may count).
   const int64_t cnt = model::for_each_window_tap(node.window, is[1], is[2], y, x, [&](int64_t iy, int64_t ix) {
-    const int64_t v = plane[iy * is[2] + ix];
+    const int64_t v = in[plane + iy * is[2] + ix];
     acc = is_max ? std::max(acc, v) : acc + (v - zp);
   });
   if (is_max) return static_cast<int32_t>(acc == std::numeric_limits<int64_t>::min() ? zp : acc);
@@ -475,7 +476,7 @@ int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_
     const float sx = static_cast<float>(q_.enc[L.inputs[0]].scale);
     float sum = 0.0f;
     model::for_each_window_tap(node.window, is[1], is[2], y, x,
-                               [&](int64_t iy, int64_t ix) { sum += sx * static_cast<float>(plane[iy * is[2] + ix] - zp); });
+                               [&](int64_t iy, int64_t ix) { sum += sx * static_cast<float>(in[plane + iy * is[2] + ix] - zp); });
     if (cnt > 0) sum /= static_cast<float>(cnt);
     const int32_t off = eout.file_offset;
     const int32_t v = static_cast<int32_t>(std::nearbyint(sum / static_cast<float>(eout.scale) +
@@ -484,6 +485,8 @@ int32_t IntegerEngine::pool_one(size_t l, const std::vector<int32_t>& in, int64_
   }
   return static_cast<int32_t>(cnt > 0 ? quant::rounding_divide(acc, cnt) + zp : zp);
 }
+template int32_t IntegerEngine::pool_one(size_t, const std::vector<int32_t>&, int64_t) const;
+template int32_t IntegerEngine::pool_one(size_t, const PatchedValue&, int64_t) const;
 
 void IntegerEngine::run_layers(size_t from, Trace& t) const {
   for (size_t l = from; l < q_.layers.size(); ++l) run_layer(l, t);

@@ -2,6 +2,7 @@
 #include "ftdla/fault/injector.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
@@ -46,9 +47,13 @@ struct Injector::LayerFaults {
   bool any() const { return !mac.empty() || !neuron.empty() || !pmac.empty() || !pneuron.empty(); }
 };
 
-/// Per-thread scratch of the fast path: dense faulty copies of changed values and their changed indices.
+/// Per-thread scratch of the fast path. Faulty values are a sparse overlay on the golden trace (entry i of
+/// value v is faulty iff stamp[v][i] == epoch), so a fault costs what it changes, not a copy of every value
+/// it reaches; `changed` lists the faulty entries of each value.
 struct Injector::Work {
-  std::vector<std::vector<int32_t>> faulty;
+  std::vector<std::vector<int32_t>> patch;
+  std::vector<std::vector<uint32_t>> stamp;
+  uint32_t epoch = 0;
   std::vector<char> dirty;
   std::vector<std::vector<int32_t>> changed;
   std::vector<int64_t> delta;     // accumulator deltas of the current compute layer
@@ -58,10 +63,15 @@ struct Injector::Work {
   std::vector<int32_t> override_acc;
   std::vector<int32_t> targets;
   std::vector<int32_t> t_acc, t_channel, t_out;  // the touched outputs' accumulators, channels, requantized values
+  std::vector<uint32_t> window_delta;            // propagate_window: accumulator deltas over the output window
+  std::vector<int32_t> window_group;             // its slot per group (-1: no changed input reaches the group)
+  std::vector<int32_t> taps;                     // (window offset, weight index) pairs of one changed input
+  std::vector<int32_t> scratch;                  // a materialized faulty value (multi-fault MAC chains)
 
   void reset(size_t values) {
-    if (faulty.size() != values) {
-      faulty.assign(values, {});
+    if (patch.size() != values) {
+      patch.assign(values, {});
+      stamp.assign(values, {});
       dirty.assign(values, 0);
       changed.assign(values, {});
     }
@@ -70,17 +80,34 @@ struct Injector::Work {
         dirty[v] = 0;
         changed[v].clear();
       }
+    if (++epoch == 0) {  // 2^32 runs on this thread: old stamps could alias the new epoch
+      for (auto& s : stamp) std::fill(s.begin(), s.end(), 0u);
+      epoch = 1;
+    }
   }
-  const std::vector<int32_t>& view(const engine::Trace& golden, int v) const {
-    return dirty[v] ? faulty[v] : golden.values[v];
+  engine::PatchedValue view(const engine::Trace& golden, int v) const {
+    if (!dirty[v]) return {golden.values[v].data()};
+    return {golden.values[v].data(), patch[v].data(), stamp[v].data(), epoch};
   }
-  /// Record that output index i of value v now holds q (which differs from golden).
+  /// Value v as a dense vector: golden with the faulty entries written over it.
+  void materialize(const engine::Trace& golden, int v, std::vector<int32_t>& out) const {
+    out = golden.values[v];
+    if (dirty[v])
+      for (int32_t i : changed[v]) out[i] = patch[v][i];
+  }
+  /// Record that output index i of value v now holds q (which differs from golden). Each index is set at
+  /// most once per run (a value is written by one layer, which visits each output once).
   void set(const engine::Trace& golden, int v, int32_t i, int32_t q) {
     if (!dirty[v]) {
-      faulty[v] = golden.values[v];
+      const size_t n = golden.values[v].size();
+      if (patch[v].size() != n) {
+        patch[v].resize(n);
+        stamp[v].assign(n, 0u);
+      }
       dirty[v] = 1;
     }
-    faulty[v][i] = q;
+    patch[v][i] = q;
+    stamp[v][i] = epoch;
     changed[v].push_back(i);
   }
   void touch(int32_t o) {
@@ -460,7 +487,7 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
       thread_local engine::Trace t;
       t.values.resize(q.graph.values.size());
       t.acc.resize(q.layers.size());
-      for (int v : live_in_[l]) t.values[v] = w.view(golden, v);
+      for (int v : live_in_[l]) w.materialize(golden, v, t.values[v]);
       return dense_from(l, t, gold_out, faults, logits);
     }
     if (L.op != QOp::Compute) {
@@ -491,7 +518,7 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
         // Evaluate the layer on a faulty copy of its inputs, element by element.
         for (int32_t o : w.targets) {
           int32_t v = 0;
-          const auto& in0 = w.view(golden, L.inputs[0]);
+          const engine::PatchedValue in0 = w.view(golden, L.inputs[0]);
           switch (L.op) {
             case QOp::Clamp: v = std::clamp(in0[o], L.act_min, L.act_max); break;
             case QOp::Reshape: v = in0[o]; break;
@@ -505,12 +532,13 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
     }
     const LayerFaults lf = collect(l, faults);
     if (!in_dirty && !lf.any()) continue;
+    if (!lf.any() && propagate_window(l, golden, w)) continue;
     const model::GemmDims& d = mp_.of(l).dims;
     const int64_t outs = d.groups * d.n * d.m;
     w.size_layer(static_cast<size_t>(outs));
     const auto& gacc = golden.acc[l];
     const auto& gout = golden.values[L.output];
-    const auto& input = w.view(golden, L.inputs[0]);
+    const engine::PatchedValue input = w.view(golden, L.inputs[0]);
     if (in_dirty) {
       const auto& gin = golden.values[L.inputs[0]];
       const auto& ch = w.changed[L.inputs[0]];
@@ -546,12 +574,15 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
       }
     }
     if (!lf.mac.empty() || !lf.pmac.empty()) {
+      // The MAC chains read the faulty input as a whole (a dense copy only when an earlier fault changed it).
+      if (in_dirty) w.materialize(golden, L.inputs[0], w.scratch);
+      const std::vector<int32_t>& chain_input = in_dirty ? w.scratch : golden.values[L.inputs[0]];
       w.targets.clear();
       mac_fault_targets(l, lf, w.targets);
       for (int32_t o : w.targets) {
         const int64_t oc = o / d.m;
         if (shield_.channel_protected(l, oc) || w.has_override[o]) continue;
-        w.override_acc[o] = simulate_chain(l, input, oc / d.n, o % d.m, oc % d.n, lf);
+        w.override_acc[o] = simulate_chain(l, chain_input, oc / d.n, o % d.m, oc % d.n, lf);
         w.has_override[o] = 1;
         w.touch(o);
       }
@@ -588,11 +619,124 @@ InjectionResult Injector::run(const engine::Trace& golden, const FaultSet& fault
     }
     w.clear_layer();
   }
-  const auto& out = w.view(golden, q.output);
   res.output_changed = w.dirty[q.output] != 0;
-  res.top1 = model::argmax(out.data(), out.size());
-  if (logits) *logits = out;
+  if (!res.output_changed) {
+    res.top1 = model::argmax(gold_out.data(), gold_out.size());
+    if (logits) *logits = gold_out;
+    return res;
+  }
+  w.materialize(golden, q.output, w.scratch);
+  res.top1 = model::argmax(w.scratch.data(), w.scratch.size());
+  if (logits) *logits = w.scratch;
   return res;
+}
+
+bool Injector::propagate_window(size_t l, const engine::Trace& golden, Work& w) const {
+  // A layer without faults of its own whose input changed in a few places: the changed accumulators lie in
+  // one window of output positions (per group the changes reach), so the deltas go into a dense window and
+  // the golden accumulators are read row by row, with no per-output bookkeeping.
+  const auto& q = e_.qgraph();
+  const QLayer& L = q.layers[l];
+  const model::Node& node = q.graph.nodes[L.node];
+  const model::GemmDims& d = mp_.of(l).dims;
+  const int in = L.inputs[0];
+  const std::vector<int32_t>& ch = w.changed[in];
+  const std::vector<int32_t>& gin = golden.values[in];
+  const std::vector<int32_t>& patch = w.patch[in];
+  const bool gemm = node.op == model::OpKind::Gemm;
+  const Shape& is = q.graph.values[in].shape;
+  const Shape& os = q.graph.values[L.output].shape;
+  const model::Window& win = node.window;
+  const int64_t cg = gemm ? d.k : node.weight.shape[1];
+  const int64_t out_w = gemm ? 1 : os[2];
+  int64_t oy0 = 0, oy1 = 1, ox0 = 0, ox1 = 1;  // the window, [oy0, oy1) x [ox0, ox1)
+  w.window_group.assign(static_cast<size_t>(d.groups), -1);
+  int32_t slots = 0;
+  if (gemm) {
+    w.window_group[0] = slots++;
+  } else {
+    oy0 = ox0 = std::numeric_limits<int64_t>::max();
+    oy1 = ox1 = std::numeric_limits<int64_t>::min();
+    for (int32_t i : ch) {
+      const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
+      bool reads = false;
+      model::for_each_output_reading(win, y, x, os[1], os[2], [&](int64_t oy, int64_t ox, int64_t, int64_t) {
+        oy0 = std::min(oy0, oy);
+        oy1 = std::max(oy1, oy + 1);
+        ox0 = std::min(ox0, ox);
+        ox1 = std::max(ox1, ox + 1);
+        reads = true;
+      });
+      if (reads && w.window_group[c / cg] < 0) w.window_group[c / cg] = slots++;
+    }
+    if (slots == 0) return true;  // no output reads a changed input (strided taps skip them)
+  }
+  const int64_t rows = oy1 - oy0, cols = ox1 - ox0, plane = rows * cols;
+  const int64_t outs = slots * d.n * plane;
+  // Changed inputs far apart make a window mostly of unchanged outputs: leave those to the touched-set path.
+  const int64_t reach = gemm ? d.n : d.n * win.kernel_h * win.kernel_w;
+  if (outs > 2 * static_cast<int64_t>(ch.size()) * reach + 64) return false;
+  w.window_delta.assign(static_cast<size_t>(outs), 0u);
+  uint32_t* delta = w.window_delta.data();
+  // Deltas in uint32: the accumulator register is at most 32 bits wide, so sums mod 2^32 are exact after
+  // wrapping to P bits.
+  if (gemm) {
+    const int32_t* wt = gemm_wt_[l].data();
+    for (int32_t i : ch) {
+      const uint32_t dx = static_cast<uint32_t>(patch[i] - gin[i]);
+      const int32_t* row = wt + static_cast<int64_t>(i) * d.n;
+      for (int64_t n = 0; n < d.n; ++n) delta[n] += dx * static_cast<uint32_t>(row[n]);
+    }
+  } else {
+    for (int32_t i : ch) {
+      const uint32_t dx = static_cast<uint32_t>(patch[i] - gin[i]);
+      const int64_t c = i / (is[1] * is[2]), y = (i / is[2]) % is[1], x = i % is[2];
+      const int64_t g = c / cg, ci = c % cg;
+      w.taps.clear();
+      model::for_each_output_reading(win, y, x, os[1], os[2], [&](int64_t oy, int64_t ox, int64_t r, int64_t s) {
+        w.taps.push_back(static_cast<int32_t>((oy - oy0) * cols + (ox - ox0)));
+        w.taps.push_back(static_cast<int32_t>((ci * win.kernel_h + r) * win.kernel_w + s));
+      });
+      if (w.taps.empty()) continue;
+      uint32_t* group_delta = delta + w.window_group[g] * d.n * plane;
+      for (int64_t n = 0; n < d.n; ++n) {
+        const int32_t* weight = L.weight.data() + (g * d.n + n) * d.k;
+        uint32_t* channel_delta = group_delta + n * plane;
+        for (size_t t = 0; t < w.taps.size(); t += 2)
+          channel_delta[w.taps[t]] += dx * static_cast<uint32_t>(weight[w.taps[t + 1]]);
+      }
+    }
+  }
+  // Golden accumulator + delta, wrapped to P bits, for every output of the window; one requantization pass.
+  const std::vector<int32_t>& gacc = golden.acc[l];
+  const std::vector<int32_t>& gout = golden.values[L.output];
+  const int pbits = q.options.accbits;
+  w.t_acc.resize(static_cast<size_t>(outs));
+  w.t_channel.resize(static_cast<size_t>(outs));
+  w.t_out.resize(static_cast<size_t>(outs));
+  w.targets.resize(static_cast<size_t>(outs));
+  int64_t k = 0;
+  for (int64_t g = 0; g < d.groups; ++g) {
+    if (w.window_group[g] < 0) continue;
+    const uint32_t* group_delta = delta + w.window_group[g] * d.n * plane;
+    for (int64_t n = 0; n < d.n; ++n) {
+      const int64_t oc = g * d.n + n;
+      for (int64_t oy = oy0; oy < oy1; ++oy) {
+        const int64_t base = oc * d.m + oy * out_w;
+        const uint32_t* row_delta = group_delta + n * plane + (oy - oy0) * cols;
+        for (int64_t ox = ox0; ox < ox1; ++ox, ++k) {
+          const uint32_t sum = static_cast<uint32_t>(gacc[base + ox]) + row_delta[ox - ox0];
+          w.t_acc[k] = static_cast<int32_t>(wrap_signed(static_cast<int32_t>(sum), pbits));
+          w.t_channel[k] = static_cast<int32_t>(oc);
+          w.targets[k] = static_cast<int32_t>(base + ox);
+        }
+      }
+    }
+  }
+  e_.requantize_channels(l, w.t_acc.data(), w.t_channel.data(), outs, w.t_out.data());
+  for (int64_t j = 0; j < outs; ++j)
+    if (w.t_out[j] != gout[w.targets[j]]) w.set(golden, L.output, w.targets[j], w.t_out[j]);
+  return true;
 }
 
 bool Injector::chain_hit(size_t l, const LayerFaults& lf, int64_t g, int64_t m, int64_t n) const {

@@ -19,6 +19,16 @@ struct Trace {
   std::vector<std::vector<int32_t>> acc;
 };
 
+/// One value's registers as the golden ones with some entries replaced (the fault injector's sparse faulty
+/// copy): entry i is patch[i] where stamp[i] == epoch, else golden[i]. Without a patch, the golden value.
+struct PatchedValue {
+  const int32_t* golden = nullptr;
+  const int32_t* patch = nullptr;
+  const uint32_t* stamp = nullptr;
+  uint32_t epoch = 0;
+  int32_t operator[](int64_t i) const { return stamp != nullptr && stamp[i] == epoch ? patch[i] : golden[i]; }
+};
+
 class IntegerEngine {
  public:
   explicit IntegerEngine(const quant::QGraph& q);
@@ -57,8 +67,10 @@ class IntegerEngine {
 
   /// One output of an Add layer from its two input register values.
   int32_t add_one(size_t l, int32_t a, int32_t b) const;
-  /// Output index `o` of a MaxPool / AvgPool / GlobalAvgPool layer, from the whole input.
-  int32_t pool_one(size_t l, const std::vector<int32_t>& input, int64_t o) const;
+  /// Output index `o` of a MaxPool / AvgPool / GlobalAvgPool layer, from the whole input (a dense vector
+  /// or a PatchedValue; instantiated for both).
+  template <typename Input>
+  int32_t pool_one(size_t l, const Input& input, int64_t o) const;
 
   /// Predicted class: argmax of the output register values, lowest index on ties.
   int predict(const Trace& t) const;

@@ -65,6 +65,9 @@ class Injector {
   int32_t apply_output_faults(size_t l, int64_t g, int64_t m, int64_t n, int32_t q, const LayerFaults& lf) const;
   void mac_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const;
   void output_fault_targets(size_t l, const LayerFaults& lf, std::vector<int32_t>& out) const;
+  /// The fast path through a compute layer with no faults of its own and a few changed inputs: deltas over
+  /// the window of outputs they reach. False (nothing done) when that window would be mostly unchanged.
+  bool propagate_window(size_t l, const engine::Trace& golden, Work& w) const;
   bool chain_hit(size_t l, const LayerFaults& lf, int64_t g, int64_t m, int64_t n) const;
   int32_t raw_input(size_t l, const std::vector<int32_t>& input, int64_t g, int64_t m, int64_t k) const;
   /// The dense loop from layer `first` on: `t` holds every value layers >= first read but do not write.
