@@ -110,6 +110,35 @@ struct Injector::Work {
     stamp[v][i] = epoch;
     changed[v].push_back(i);
   }
+  /// set(v, index[j], q[j]) for each j < n where q[j] differs from golden, without a branch per output
+  /// (about half of them change, at random).
+  void set_where_changed(const engine::Trace& golden, int v, const int32_t* index, const int32_t* q, int64_t n) {
+    const int32_t* gold = golden.values[v].data();
+    if (!dirty[v]) {
+      const size_t size = golden.values[v].size();
+      if (patch[v].size() != size) {
+        patch[v].resize(size);
+        stamp[v].assign(size, 0u);
+      }
+    }
+    std::vector<int32_t>& list = changed[v];
+    const size_t start = list.size();
+    list.resize(start + static_cast<size_t>(n));
+    int32_t* out = list.data() + start;
+    int32_t* p = patch[v].data();
+    uint32_t* st = stamp[v].data();
+    int64_t count = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const int32_t i = index[j];
+      const bool differs = q[j] != gold[i];
+      p[i] = q[j];  // read only where stamped
+      st[i] = differs ? epoch : st[i];
+      out[count] = i;
+      count += differs;
+    }
+    list.resize(start + static_cast<size_t>(count));
+    if (count > 0) dirty[v] = 1;
+  }
   void touch(int32_t o) {
     if (!touched_flag[o]) {
       touched_flag[o] = 1;
@@ -676,6 +705,21 @@ bool Injector::propagate_window(size_t l, const engine::Trace& golden, Work& w) 
   // Changed inputs far apart make a window mostly of unchanged outputs: leave those to the touched-set path.
   const int64_t reach = gemm ? d.n : d.n * win.kernel_h * win.kernel_w;
   if (outs > 2 * static_cast<int64_t>(ch.size()) * reach + 64) return false;
+  // The golden registers of the window are usually cold (a campaign moves between images): ask for all
+  // of their rows now, so the loads overlap each other and the delta arithmetic below.
+  const std::vector<int32_t>& gacc = golden.acc[l];
+  const std::vector<int32_t>& gout = golden.values[L.output];
+  for (int64_t g = 0; g < d.groups; ++g) {
+    if (w.window_group[g] < 0) continue;
+    for (int64_t n = 0; n < d.n; ++n)
+      for (int64_t oy = oy0; oy < oy1; ++oy) {
+        const int64_t first = (g * d.n + n) * d.m + oy * out_w + ox0, last = first + cols - 1;
+        __builtin_prefetch(gacc.data() + first);
+        __builtin_prefetch(gout.data() + first);
+        __builtin_prefetch(gacc.data() + last);
+        __builtin_prefetch(gout.data() + last);
+      }
+  }
   w.window_delta.assign(static_cast<size_t>(outs), 0u);
   uint32_t* delta = w.window_delta.data();
   // Deltas in uint32: the accumulator register is at most 32 bits wide, so sums mod 2^32 are exact after
@@ -708,9 +752,7 @@ bool Injector::propagate_window(size_t l, const engine::Trace& golden, Work& w) 
     }
   }
   // Golden accumulator + delta, wrapped to P bits, for every output of the window; one requantization pass.
-  const std::vector<int32_t>& gacc = golden.acc[l];
-  const std::vector<int32_t>& gout = golden.values[L.output];
-  const int pbits = q.options.accbits;
+  const int wrap_shift = 32 - q.options.accbits;  // wrapping to P bits: shift the sign bit to bit 31 and back
   w.t_acc.resize(static_cast<size_t>(outs));
   w.t_channel.resize(static_cast<size_t>(outs));
   w.t_out.resize(static_cast<size_t>(outs));
@@ -726,7 +768,7 @@ bool Injector::propagate_window(size_t l, const engine::Trace& golden, Work& w) 
         const uint32_t* row_delta = group_delta + n * plane + (oy - oy0) * cols;
         for (int64_t ox = ox0; ox < ox1; ++ox, ++k) {
           const uint32_t sum = static_cast<uint32_t>(gacc[base + ox]) + row_delta[ox - ox0];
-          w.t_acc[k] = static_cast<int32_t>(wrap_signed(static_cast<int32_t>(sum), pbits));
+          w.t_acc[k] = static_cast<int32_t>(sum << wrap_shift) >> wrap_shift;
           w.t_channel[k] = static_cast<int32_t>(oc);
           w.targets[k] = static_cast<int32_t>(base + ox);
         }
@@ -734,8 +776,7 @@ bool Injector::propagate_window(size_t l, const engine::Trace& golden, Work& w) 
     }
   }
   e_.requantize_channels(l, w.t_acc.data(), w.t_channel.data(), outs, w.t_out.data());
-  for (int64_t j = 0; j < outs; ++j)
-    if (w.t_out[j] != gout[w.targets[j]]) w.set(golden, L.output, w.targets[j], w.t_out[j]);
+  w.set_where_changed(golden, L.output, w.targets.data(), w.t_out.data(), outs);
   return true;
 }
 

@@ -8,6 +8,8 @@
 
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
+#include "ftdla/fault/sampler.hpp"
+#include "ftdla/model/onnx_import.hpp"
 #include "support/models.hpp"
 
 namespace ftdla::fault {
@@ -277,6 +279,56 @@ TEST(DensePath, EqualsFullRerunAndIncrementalPath) {
       changed += rd.output_changed;
     }
     EXPECT_GT(changed, 5) << name << ": too few fault sets reached the output to test propagation";
+  }
+}
+
+TEST(FastPath, NarrowRegistersMatchTheReference) {
+  // Narrow weights, activations and accumulators (P < 32 wraps on overflow) on every shipped model: the
+  // incremental path's deltas are summed mod 2^32 and wrapped to P bits, which must equal the reference's
+  // MAC-by-MAC wrapping, for single faults and small multi-fault sets at every site.
+  struct Case {
+    const char* model;
+    int wbits, abits, accbits;
+  };
+  for (const Case& c : {Case{"lenet5", 4, 5, 12}, Case{"dwcnn", 6, 7, 11}, Case{"rescnn", 8, 8, 14}}) {
+    if (!test::have_model(c.model)) continue;
+    const model::Graph g = model::load_onnx(test::model_path(c.model));
+    quant::QuantOptions o;
+    o.calib_images = 64;
+    o.wbits = c.wbits;
+    o.abits = c.abits;
+    o.accbits = c.accbits;
+    const quant::QGraph q = quant::quantize(g, test::calib_set(), o);
+    const engine::IntegerEngine e(q);
+    const accel::Mapping mp = accel::map_network(q, {});
+    Injector inj(e, mp);
+    inj.set_dense_threshold(int64_t{1} << 40);  // the incremental path whatever the count
+    const GoldenSet golden(e, test::test_set(), 3);
+    Rng rng(4242);
+    int64_t changed = 0, wrapped = 0;
+    for (int i = 0; i < 120; ++i) {
+      const engine::Trace trace = golden.trace(i % 3);
+      const FaultSampler sampler(q, mp, static_cast<Site>(i % 4));
+      FaultSet f;
+      const int64_t n = i % 3 == 2 ? 2 + static_cast<int64_t>(rng.below(4)) : 1;
+      for (int64_t j = 0; j < n; ++j) f.transients.push_back(sampler.sample(rng));
+      std::vector<int32_t> fast;
+      const InjectionResult r = inj.run(trace, f, &fast);
+      ASSERT_EQ(fast, inj.run_reference(trace, f)) << c.model << " set " << i;
+      changed += r.output_changed;
+    }
+    // The accumulators do overflow P bits at these widths (else the wrapping would go untested).
+    const engine::Trace t = golden.trace(0);
+    for (size_t l = 0; l < q.layers.size(); ++l) {
+      if (q.layers[l].op != quant::QOp::Compute) continue;
+      std::vector<int32_t> exact;
+      quant::QGraph wide = q;
+      wide.options.accbits = 32;
+      engine::IntegerEngine(wide).accumulate(l, t.values[q.layers[l].inputs[0]], exact);
+      wrapped += exact != t.acc[l];
+    }
+    EXPECT_GT(changed, 10) << c.model << ": too few faults reached the output";
+    EXPECT_GT(wrapped, 0) << c.model << ": no accumulator overflowed " << c.accbits << " bits";
   }
 }
 
