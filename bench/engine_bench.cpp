@@ -7,8 +7,11 @@
 //   BM_Float/lenet5                                ftdla's float reference engine
 // Models: models/lenet5.onnx, models/resnet18w32.onnx and, if present, out/resnet18w64.onnx (the
 // full-width ResNet-18 that bench/make_resnet18 writes; random weights are fine for timing).
-// Options after Google Benchmark's: --ort FILE (JSON lines from bench/ort/ort_bench.js).
+// Options after Google Benchmark's: --ort FILE (JSON lines from bench/ort/ort_bench.js). Environment:
+// FTDLA_LAYER_PARALLEL_MACS=N sets the batch-of-one split threshold (IntegerEngine::set_layer_parallel_macs).
 #include <benchmark/benchmark.h>
+
+#include <cstdlib>
 #include <omp.h>
 #include <sys/stat.h>
 
@@ -53,6 +56,8 @@ void load(const std::string& name, const std::string& path) {
   o.calib_images = 32;
   m->q = ftdla::quant::quantize(m->g, calib(), o);
   m->e = std::make_unique<ftdla::engine::IntegerEngine>(m->q);
+  // FTDLA_LAYER_PARALLEL_MACS: the batch-of-one split threshold, to measure where splitting pays.
+  if (const char* v = std::getenv("FTDLA_LAYER_PARALLEL_MACS")) m->e->set_layer_parallel_macs(std::atoll(v));
   models()[name] = std::move(m);
 }
 

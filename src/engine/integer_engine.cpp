@@ -81,6 +81,12 @@ inline void team_for(bool team, int64_t n, F&& f) {
   }
 }
 
+/// dst[i] = src[i] + off as bytes. A function of its own: inside a lambda the byte stores may alias the
+/// captured bounds, which keeps the loop scalar.
+inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint8_t* __restrict dst) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
+}
+
 /// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
 inline int32_t wrap_p(int32_t v, int pbits) {
   const int sh = 32 - pbits;
@@ -94,7 +100,7 @@ void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std:
 }
 
 void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc,
-                                    bool threaded) const {
+                                    bool threaded, std::vector<int32_t>* out) const {
   const QLayer& L = q_.layers[l];
   const Node& node = q_.graph.nodes[L.node];
   const model::GemmDims d = model::gemm_dims(q_.graph, node);
@@ -120,81 +126,138 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t cg = node.weight.shape[1], kh = win.kernel_h, kw = win.kernel_w;
   const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2];
   const int64_t pt = win.pads[0], pl = win.pads[1], ph = h + pt + win.pads[2], pw = wd + pl + win.pads[3];
-  const int64_t mp = kernels::round_up(d.m, kernels::kMAlign), kq = (d.k + 3) / 4;
+  const int64_t kq = (d.k + 3) / 4;
   const uint8_t pad = static_cast<uint8_t>(q_.enc[L.inputs[0]].zero_point + f.off);
-  thread_local std::vector<uint8_t> plane, col;
+  // Every thread of a team builds the rows of the plane it reads in its own copy (thread_local names each
+  // thread's own): no barrier, and bands of output rows read bands of the plane.
+  thread_local std::vector<uint8_t> plane;
   const int64_t channels = is[0];
-  plane.resize(static_cast<size_t>(channels * ph * pw));
-  packed.resize(static_cast<size_t>(kq * mp * 4));
-  col.resize(static_cast<size_t>(4 * kq * mp));
-  c.resize(static_cast<size_t>(d.n * mp));
-  const bool padded = pt || pl || win.pads[2] || win.pads[3];
-  // thread_local buffers are named through plain pointers: inside a parallel region each thread would
-  // otherwise see its own.
-  uint8_t* const plane_p = plane.data();
-  uint8_t* const col_p = col.data();
-  uint8_t* const packed_p = packed.data();
-  int32_t* const c_p = c.data();
   int32_t* const acc_p = acc.data();
-  auto body = [&](bool team) {
-    team_for(team, channels, [&](int64_t ch) {
-      uint8_t* cp = plane_p + ch * ph * pw;
-      if (padded) std::fill(cp, cp + ph * pw, pad);
-      for (int64_t y = 0; y < h; ++y) {
-        const int32_t* src = input.data() + (ch * h + y) * wd;
-        uint8_t* dst = cp + (y + pt) * pw + pl;
-        for (int64_t x = 0; x < wd; ++x) dst[x] = static_cast<uint8_t>(src[x] + f.off);
+  if (out) out->resize(acc.size());
+  int32_t* const out_p = out ? out->data() : nullptr;
+  const int32_t off = f.off;
+  // Plane rows (padded coordinates) that output rows [y0, y1) read.
+  auto fill_plane = [&](int64_t y0, int64_t y1) {
+    plane.resize(static_cast<size_t>(channels * ph * pw));
+    const int64_t py0 = y0 * win.stride_h, py1 = std::min(ph, (y1 - 1) * win.stride_h + (kh - 1) * win.dilation_h + 1);
+    for (int64_t ch = 0; ch < channels; ++ch)
+      for (int64_t py = py0; py < py1; ++py) {
+        uint8_t* __restrict dst = plane.data() + (ch * ph + py) * pw;
+        const int64_t y = py - pt;
+        if (y < 0 || y >= h) {
+          std::fill(dst, dst + pw, pad);
+          continue;
+        }
+        std::fill(dst, dst + pl, pad);
+        std::fill(dst + pl + wd, dst + pw, pad);
+        to_bytes(input.data() + (ch * h + y) * wd, wd, off, dst + pl);
       }
-    });
-    for (int64_t g = 0; g < d.groups; ++g) {
-      team_for(team, 4 * kq, [&](int64_t k) {
-        uint8_t* row = col_p + k * mp;
+  };
+  // Rows [y0, y1) of group g in GEMM form: im2col rows col[k][m] over those pixels (contiguous copies for
+  // stride 1), interleaved to [k/4][m][4]; `pack` fills k-quads [q0, q1) of `dst`, pixels padded to mp.
+  auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst) {
+    const int64_t ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
+    thread_local std::vector<uint8_t> col;
+    col.resize(static_cast<size_t>(4 * mp));
+    for (int64_t q = q0; q < q1; ++q) {
+      for (int64_t k = 4 * q; k < 4 * q + 4; ++k) {
+        uint8_t* row = col.data() + (k - 4 * q) * mp;
         if (k >= d.k) {
           std::fill(row, row + mp, uint8_t{0});  // zero weights pad k; any value would do
-          return;
+          continue;
         }
         const int64_t ci = k / (kh * kw), r = (k / kw) % kh, s = k % kw;
-        const uint8_t* base = plane_p + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
-        for (int64_t y = 0; y < oh; ++y) {
+        const uint8_t* base = plane.data() + ((g * cg + ci) * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+        for (int64_t y = y0; y < y1; ++y) {
           const uint8_t* __restrict src = base + y * win.stride_h * pw;
-          uint8_t* __restrict dst = row + y * ow;
+          uint8_t* __restrict out = row + (y - y0) * ow;
           if (win.stride_w == 1 && ow >= 64)
-            std::memcpy(dst, src, static_cast<size_t>(ow));
+            std::memcpy(out, src, static_cast<size_t>(ow));
           else if (win.stride_w == 1)
-            copy_short(dst, src, ow);  // rows are short: a memcpy call per row costs more than the copy
+            copy_short(out, src, ow);  // rows are short: a memcpy call per row costs more than the copy
           else
-            for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * win.stride_w];
+            for (int64_t x = 0; x < ow; ++x) out[x] = src[x * win.stride_w];
         }
-        std::fill(row + d.m, row + mp, uint8_t{0});
-      });
-      team_for(team, kq, [&](int64_t q) { kernels::interleave4(col_p + 4 * q * mp, mp, 1, packed_p + q * mp * 4); });
-      const int8_t* w = f.w.w.data() + g * d.n * f.w.ld;
-      const int32_t* init = f.init.data() + g * d.n;
-      // Blocks of 6 rows match the kernel; a team splits them, a single thread takes them in one call.
-      if (team) {
-        team_for(true, (d.n + 5) / 6, [&](int64_t b) {
-          const int64_t j0 = b * 6, nj = std::min<int64_t>(6, d.n - j0);
-          kernels::gemm_u8s8(isa, packed_p, mp, kq, w + j0 * f.w.ld, f.w.ld, nj, init + j0, c_p + j0 * mp, mp);
-        });
-      } else {
-        kernels::gemm_u8s8(isa, packed_p, mp, kq, w, f.w.ld, d.n, init, c_p, mp);
+        std::fill(row + ml, row + mp, uint8_t{0});
       }
-      team_for(team, d.n, [&](int64_t j) {
-        const int32_t* src = c_p + j * mp;
-        int32_t* out = acc_p + (g * d.n + j) * d.m;
-        if (pbits < 32)
-          for (int64_t m = 0; m < d.m; ++m) out[m] = wrap_p(src[m], pbits);
-        else
-          std::copy(src, src + d.m, out);
-      });
+      kernels::interleave4(col.data(), mp, 1, dst + q * mp * 4);
     }
   };
-  // Batch 1 on a large layer: the whole layer is split over the threads, stage by stage.
-  if (threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
+  // Channels [j0, j1) of group g over rows [y0, y1) from packed input: one GEMM, then the P-bit
+  // accumulators and, with `out`, their requantization. Each output is its own dot product, so any split
+  // of rows or channels gives the same registers.
+  auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
+    const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
+    c.resize(static_cast<size_t>((j1 - j0) * mp));
+    kernels::gemm_u8s8(isa, src_packed, mp, kq, f.w.w.data() + (g * d.n + j0) * f.w.ld, f.w.ld, j1 - j0,
+                       f.init.data() + g * d.n + j0, c.data(), mp);
+    for (int64_t j = j0; j < j1; ++j) {
+      const int32_t* src = c.data() + (j - j0) * mp;
+      const int64_t first = (g * d.n + j) * d.m + m0;
+      int32_t* dst = acc_p + first;
+      if (pbits < 32)
+        for (int64_t m = 0; m < ml; ++m) dst[m] = wrap_p(src[m], pbits);
+      else
+        std::copy(src, src + ml, dst);
+      if (out_p) requantize_span(l, g * d.n + j, dst, ml, out_p + first);
+    }
+  };
+  // Rows [y0, y1) of groups [g0, g1), start to end in one thread.
+  auto groups = [&](int64_t g0, int64_t g1, int64_t y0, int64_t y1) {
+    const int64_t mp = kernels::round_up((y1 - y0) * ow, kernels::kMAlign);
+    packed.resize(static_cast<size_t>(kq * mp * 4));
+    for (int64_t g = g0; g < g1; ++g) {
+      pack(g, y0, y1, 0, kq, packed.data());
+      multiply(g, y0, y1, 0, d.n, packed.data());
+    }
+  };
+  const int nth_max = omp_get_max_threads();
+  if (!(threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1)) {
+    fill_plane(0, oh);
+    groups(0, d.groups, 0, oh);
+    return;
+  }
+  // Batch 1 on a large layer, split over the threads with as few barriers as the shape allows (after them,
+  // each thread runs to the end of the layer):
+  // - bands of output rows where each band stays long (the GEMM pads pixels to 16);
+  // - else, grouped convolutions: ranges of groups;
+  // - else the k-quads of the packed input are shared out (one barrier), then blocks of output channels.
+  const bool by_rows = oh >= nth_max && (oh / nth_max) * ow >= 64;
+  const int64_t mp_all = kernels::round_up(d.m, kernels::kMAlign);
+  thread_local std::vector<uint8_t> shared_packed;
+  if (!by_rows && d.groups == 1) shared_packed.resize(static_cast<size_t>(kq * mp_all * 4));
+  uint8_t* const shared_p = shared_packed.data();
 #pragma omp parallel
-    body(true);
-  } else {
-    body(false);
+  {
+    const int64_t nth = omp_get_num_threads(), t = omp_get_thread_num();
+    auto share = [&](int64_t n, int64_t unit, int64_t& lo, int64_t& hi) {
+      const int64_t units = (n + unit - 1) / unit;
+      lo = std::min(units * t / nth * unit, n);
+      hi = std::min(units * (t + 1) / nth * unit, n);
+    };
+    int64_t lo = 0, hi = 0;
+    if (by_rows) {
+      share(oh, 1, lo, hi);
+      if (hi > lo) {
+        fill_plane(lo, hi);
+        groups(0, d.groups, lo, hi);
+      }
+    } else if (d.groups > 1) {
+      share(d.groups, 1, lo, hi);
+      if (hi > lo) {
+        fill_plane(0, oh);
+        groups(lo, hi, 0, oh);
+      }
+    } else {
+      share(kq, 1, lo, hi);
+      if (hi > lo) {
+        fill_plane(0, oh);
+        pack(0, 0, oh, lo, hi, shared_p);
+      }
+#pragma omp barrier
+      share(d.n, d.n >= 6 * nth ? 6 : 1, lo, hi);  // blocks of the kernel's 6 rows
+      if (hi > lo) multiply(0, 0, oh, lo, hi, shared_p);
+    }
   }
 }
 
@@ -288,18 +351,22 @@ void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& ac
                               L.act_max, o);
     return;
   }
-  auto row = [&](int64_t c) {
-    if (q_.float_requant)
-      kernels::requantize_row_float(acc.data() + c * m, m, L.requant_scale[c], zp, L.act_min, L.act_max, o + c * m);
-    else
-      kernels::requantize_row(isa, acc.data() + c * m, m, L.requant[c], zp, L.act_min, L.act_max, o + c * m);
-  };
+  auto row = [&](int64_t c) { requantize_span(l, c, acc.data() + c * m, m, o + c * m); };
   if (threaded) {
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < channels; ++c) row(c);
   } else {
     for (int64_t c = 0; c < channels; ++c) row(c);
   }
+}
+
+void IntegerEngine::requantize_span(size_t l, int64_t c, const int32_t* acc, int64_t n, int32_t* out) const {
+  const QLayer& L = q_.layers[l];
+  const int32_t zp = q_.enc[L.output].zero_point;
+  if (q_.float_requant)
+    kernels::requantize_row_float(acc, n, L.requant_scale[c], zp, L.act_min, L.act_max, out);
+  else
+    kernels::requantize_row(kernels::active_isa(), acc, n, L.requant[c], zp, L.act_min, L.act_max, out);
 }
 
 void IntegerEngine::requantize_all_ref(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out) const {
@@ -318,6 +385,11 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
   const Shape& os = q_.graph.values[L.output].shape;
   switch (L.op) {
     case QOp::Compute:
+      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar && pixels_[l] > 1) {
+        // Convolutions requantize each band of rows right after computing it (in the thread that did).
+        accumulate_fast(l, in, t.acc[l], threaded, &out);
+        return;
+      }
       if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar)
         accumulate_fast(l, in, t.acc[l], threaded);
       else
@@ -355,16 +427,30 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
       const int64_t n = static_cast<int64_t>(in.size());
       s1.resize(in.size());
       s2.resize(in.size());
+      int32_t* const p1 = s1.data();  // shared by a team (not each thread's thread_local)
+      int32_t* const p2 = s2.data();
       const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point, up = 1 << L.left_shift;
-      for (int64_t i = 0; i < n; ++i) {
-        s1[i] = (in[i] - z1) * up;
-        s2[i] = (b[i] - z2) * up;
+      auto span = [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          p1[i] = (in[i] - z1) * up;
+          p2[i] = (b[i] - z2) * up;
+        }
+        constexpr int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+        kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_in[0], 0, lo, hi, p1 + i0);
+        kernels::requantize_row(isa, p2 + i0, i1 - i0, L.add_in[1], 0, lo, hi, p2 + i0);
+        for (int64_t i = i0; i < i1; ++i) p1[i] += p2[i];
+        kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max,
+                                out.data() + i0);
+      };
+      if (threaded && n * 128 >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
+#pragma omp parallel
+        {
+          const int64_t nth = omp_get_num_threads(), th = omp_get_thread_num();
+          span(n * th / nth, n * (th + 1) / nth);
+        }
+      } else {
+        span(0, n);
       }
-      constexpr int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
-      kernels::requantize_row(isa, s1.data(), n, L.add_in[0], 0, lo, hi, s1.data());
-      kernels::requantize_row(isa, s2.data(), n, L.add_in[1], 0, lo, hi, s2.data());
-      for (int64_t i = 0; i < n; ++i) s1[i] += s2[i];
-      kernels::requantize_row(isa, s1.data(), n, L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max, out.data());
       return;
     }
   }

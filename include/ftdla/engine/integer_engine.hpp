@@ -39,7 +39,7 @@ class IntegerEngine {
   /// Run `n` images (traces[i] for images[i]). Threads cover the batch; a batch of one is parallelized
   /// inside its larger layers. Bit-identical to run() on each image.
   void run_batch(const float* const* images, Trace* traces, size_t n) const;
-  /// MACs from which a batch of one splits a layer over the threads (default 2^20; tests lower it).
+  /// MACs from which a batch of one splits a layer over the threads (default 2^18: below it the fork and join cost more than the split saves on 2 cores; tests lower it).
   void set_layer_parallel_macs(int64_t macs) { layer_parallel_macs_ = macs; }
   /// Predicted classes of `n` images (top1[i] for images[i]); like run_batch, but each thread reuses one
   /// trace, so memory does not grow with the batch.
@@ -90,7 +90,11 @@ class IntegerEngine {
   void run_layer_impl(size_t l, Trace& t, bool threaded) const;
   /// Quantize and run every layer; `threaded` splits large layers over the threads (a batch of one).
   void run_image(const float* image, Trace& t, bool threaded) const;
-  void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded) const;
+  /// With `out`, a convolution also requantizes its accumulators into it (band by band, in the same pass).
+  void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded,
+                       std::vector<int32_t>* out = nullptr) const;
+  /// out[i] = requantize(l, c, acc[i]) for i < n, one channel's run of outputs (vectorized).
+  void requantize_span(size_t l, int64_t c, const int32_t* acc, int64_t n, int32_t* out) const;
 
   /// Per compute layer: each channel's multiplier and shift (empty: the scalar path only).
   struct Lanes {
@@ -101,7 +105,7 @@ class IntegerEngine {
   std::vector<int64_t> pixels_;
   std::vector<FastLayer> fast_;
   std::vector<Lanes> lanes_;
-  int64_t layer_parallel_macs_ = int64_t{1} << 20;
+  int64_t layer_parallel_macs_ = int64_t{1} << 18;
 };
 
 /// Accuracy of a classifier over a dataset.
