@@ -87,6 +87,15 @@ inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
 }
 
+/// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
+/// int32 stores may alias a lambda's captured int32 values.
+inline void center_scale(const int32_t* __restrict in, int64_t n, int32_t zp, int32_t up, int32_t* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - zp) * up;
+}
+inline void add_into(int32_t* __restrict a, const int32_t* __restrict b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+
 /// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
 inline int32_t wrap_p(int32_t v, int pbits) {
   const int sh = 32 - pbits;
@@ -132,6 +141,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   // thread's own): no barrier, and bands of output rows read bands of the plane.
   thread_local std::vector<uint8_t> plane;
   const int64_t channels = is[0];
+  const bool padded = pt || pl || win.pads[2] || win.pads[3];
   int32_t* const acc_p = acc.data();
   if (out) out->resize(acc.size());
   int32_t* const out_p = out ? out->data() : nullptr;
@@ -140,18 +150,14 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   auto fill_plane = [&](int64_t y0, int64_t y1) {
     plane.resize(static_cast<size_t>(channels * ph * pw));
     const int64_t py0 = y0 * win.stride_h, py1 = std::min(ph, (y1 - 1) * win.stride_h + (kh - 1) * win.dilation_h + 1);
-    for (int64_t ch = 0; ch < channels; ++ch)
-      for (int64_t py = py0; py < py1; ++py) {
-        uint8_t* __restrict dst = plane.data() + (ch * ph + py) * pw;
-        const int64_t y = py - pt;
-        if (y < 0 || y >= h) {
-          std::fill(dst, dst + pw, pad);
-          continue;
-        }
-        std::fill(dst, dst + pl, pad);
-        std::fill(dst + pl + wd, dst + pw, pad);
-        to_bytes(input.data() + (ch * h + y) * wd, wd, off, dst + pl);
-      }
+    uint8_t* const base = plane.data();
+    const int64_t iy0 = std::max(py0, pt), iy1 = std::min(py1, pt + h);  // rows holding input (not padding)
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      uint8_t* const rows = base + (ch * ph + py0) * pw;
+      if (padded) std::fill(rows, rows + (py1 - py0) * pw, pad);  // one call: the rows are contiguous
+      for (int64_t py = iy0; py < iy1; ++py)
+        to_bytes(input.data() + (ch * h + py - pt) * wd, wd, off, base + (ch * ph + py) * pw + pl);
+    }
   };
   // Rows [y0, y1) of group g in GEMM form: im2col rows col[k][m] over those pixels (contiguous copies for
   // stride 1), interleaved to [k/4][m][4]; `pack` fills k-quads [q0, q1) of `dst`, pixels padded to mp.
@@ -431,14 +437,12 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
       int32_t* const p2 = s2.data();
       const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point, up = 1 << L.left_shift;
       auto span = [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          p1[i] = (in[i] - z1) * up;
-          p2[i] = (b[i] - z2) * up;
-        }
+        center_scale(in.data() + i0, i1 - i0, z1, up, p1 + i0);
+        center_scale(b.data() + i0, i1 - i0, z2, up, p2 + i0);
         constexpr int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
         kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_in[0], 0, lo, hi, p1 + i0);
         kernels::requantize_row(isa, p2 + i0, i1 - i0, L.add_in[1], 0, lo, hi, p2 + i0);
-        for (int64_t i = i0; i < i1; ++i) p1[i] += p2[i];
+        add_into(p1 + i0, p2 + i0, i1 - i0);
         kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max,
                                 out.data() + i0);
       };
