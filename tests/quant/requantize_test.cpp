@@ -1,13 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "ftdla/core/error.hpp"
 #include "ftdla/quant/calibrate.hpp"
 #include "ftdla/quant/fixed_point.hpp"
 #include "ftdla/quant/float_requant.hpp"
+#include "ftdla/quant/qgraph.hpp"
 
 namespace ftdla::quant {
 namespace {
@@ -71,6 +74,48 @@ TEST(Requantize, MultiplyByQuantizedMultiplierHandValues) {
   EXPECT_EQ(rounding_divide(5, 2), 3);
   EXPECT_EQ(rounding_divide(-5, 2), -3);
   EXPECT_EQ(rounding_divide(7, 3), 2);
+}
+
+TEST(QuantizeInput, EqualsRoundClampOfEveryValueIncludingTiesAndNonFinite) {
+  // The inline input quantization against the scalar definition clamp(round_half_away(x / scale) + zp):
+  // exact ties, values just off ties, out-of-range, huge, infinite and NaN inputs, signed and unsigned
+  // registers, several scales.
+  std::vector<float> xs = {0.0f, -0.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                           std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest(),
+                           std::numeric_limits<float>::denorm_min()};
+  for (int k = -300; k <= 300; ++k) {
+    const float tie = (static_cast<float>(k) + 0.5f) / 64.0f;  // exact ties at scale 1/64
+    xs.push_back(tie);
+    xs.push_back(std::nextafter(tie, 1e9f));
+    xs.push_back(std::nextafter(tie, -1e9f));
+  }
+  uint64_t state = 7;
+  for (int i = 0; i < 4000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    xs.push_back(static_cast<float>(static_cast<int64_t>(state >> 11) % 2000001 - 1000000) / 250000.0f);
+  }
+  QGraph q;
+  q.graph.values.push_back(model::Value("x", Shape{1, 1, static_cast<int64_t>(xs.size())}));
+  q.input = 0;
+  q.enc.resize(1);
+  for (const double scale : {1.0 / 64.0, 0.0039215686, 0.1, 3.0}) {
+    for (const bool is_signed : {false, true}) {
+      Encoding& e = q.enc[0];
+      e.scale = scale;
+      e.is_signed = is_signed;
+      e.zero_point = is_signed ? -3 : 7;
+      e.qmin = is_signed ? -128 : 0;
+      e.qmax = is_signed ? 127 : 255;
+      const std::vector<int32_t> got = q.quantize_input(xs.data());
+      for (size_t i = 0; i < xs.size(); ++i) {
+        constexpr int64_t kFar = int64_t{1} << 40;
+        const int64_t want = std::clamp<int64_t>(round_clamp(static_cast<double>(xs[i]) / scale, -kFar, kFar) + e.zero_point,
+                                                 e.qmin, e.qmax);
+        ASSERT_EQ(got[i], want) << "x = " << xs[i] << " scale " << scale << (is_signed ? " signed" : " unsigned");
+      }
+    }
+  }
 }
 
 TEST(QuantOptions, ValidateNamesTheField) {
