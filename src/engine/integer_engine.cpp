@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/engine/integer_engine.hpp"
 
+#include <emmintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -87,6 +88,52 @@ inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
 }
 
+/// Longest output row the stride-1 packing takes (its zero row for k padding); wider rows take im2col.
+constexpr int64_t kMaxRowZeros = 4096;
+
+/// dst[4x + j] = rows[j][x] for x < n, j < 4: four byte rows interleaved (the kernels' [k/4][m][4] layout)
+/// with SSE2 unpacks, 16, 8 and 4 pixels at a time, the rest one by one; reads and writes exactly n pixels.
+inline void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* dst) {
+  int64_t x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0] + x));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1] + x));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2] + x));
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3] + x));
+    const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+    const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
+    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+  if (x + 8 <= n) {
+    const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[0] + x));
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[1] + x));
+    const __m128i c = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[2] + x));
+    const __m128i d = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[3] + x));
+    const __m128i ab = _mm_unpacklo_epi8(a, b), cd = _mm_unpacklo_epi8(c, d);
+    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
+    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab, cd));
+    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab, cd));
+    x += 8;
+  }
+  if (x + 4 <= n) {
+    __m128i v[4];
+    for (int j = 0; j < 4; ++j) {
+      int32_t word;
+      std::memcpy(&word, rows[j] + x, 4);
+      v[j] = _mm_cvtsi32_si128(word);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 4 * x),
+                     _mm_unpacklo_epi16(_mm_unpacklo_epi8(v[0], v[1]), _mm_unpacklo_epi8(v[2], v[3])));
+    x += 4;
+  }
+  for (; x < n; ++x)
+    for (int j = 0; j < 4; ++j) dst[4 * x + j] = rows[j][x];
+}
+
 /// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
 /// int32 stores may alias a lambda's captured int32 values.
 inline void center_scale(const int32_t* __restrict in, int64_t n, int32_t zp, int32_t up, int32_t* __restrict out) {
@@ -169,6 +216,38 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
     // k = (ci * kh + r) * kw + s, stepped rather than divided (three divisions per row were most of the
     // im2col of a small layer such as LeNet-5's second convolution).
     int64_t ci = 4 * q0 / (kh * kw), r = (4 * q0 / kw) % kh, s = 4 * q0 % kw;
+    if (win.stride_w == 1) {
+      // Stride 1: the four rows of a quad are interleaved straight from the plane, a row of pixels at a
+      // time (one pass instead of im2col rows, then an interleave pass).
+      static const uint8_t zeros[kMaxRowZeros] = {};
+      const bool zero_rows_fit = ow <= kMaxRowZeros;
+      for (int64_t q = q0; q < q1 && zero_rows_fit; ++q) {
+        const uint8_t* base[4];
+        for (int64_t j = 0; j < 4; ++j) {
+          if (4 * q + j >= d.k) {
+            base[j] = nullptr;  // zero weights pad k; the zero row keeps the bytes defined
+            continue;
+          }
+          base[j] = group_plane + (ci * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+          if (++s == kw) {
+            s = 0;
+            if (++r == kh) {
+              r = 0;
+              ++ci;
+            }
+          }
+        }
+        uint8_t* quad = dst + q * mp * 4;
+        for (int64_t y = y0; y < y1; ++y) {
+          const int64_t shift = y * win.stride_h * pw;
+          const uint8_t* rows[4];
+          for (int j = 0; j < 4; ++j) rows[j] = base[j] ? base[j] + shift : zeros;
+          interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
+        }
+        std::fill(quad + ml * 4, quad + mp * 4, uint8_t{0});
+      }
+      if (zero_rows_fit) return;
+    }
     for (int64_t q = q0; q < q1; ++q) {
       for (int64_t k = 4 * q; k < 4 * q + 4; ++k) {
         uint8_t* row = col.data() + (k - 4 * q) * mp;
