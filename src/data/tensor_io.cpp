@@ -43,22 +43,11 @@ Tensor<float> read_pb(const std::string& path) {
     throw UnsupportedError(path + ": element type " + type + " (expected FLOAT, float32)");
   }
   Tensor<float> out;
-  for (const int64_t d : t.dims()) {
-    if (d < 0) throw ImportError(path + ": negative dimension " + std::to_string(d));
-    out.shape.push_back(d);
-  }
   int64_t n = 0;
-  try {
-    n = numel(out.shape);
-  } catch (const ValidationError&) {
-    throw ImportError(path + ": dims " + to_string(out.shape) + " overflow int64");
-  }
+  out.shape = file_dims(t, path, n);
   const std::string& raw = t.raw_data();
   if (!raw.empty() || t.float_data_size() == 0) {
-    // Compared without multiplying n: a forged dims list must not overflow the check.
-    if (raw.size() % 4 != 0 || static_cast<int64_t>(raw.size() / 4) != n)
-      throw ImportError(path + ": tensor data has " + std::to_string(raw.size()) + " bytes, dims " + to_string(out.shape) +
-                        " need " + (n > INT64_MAX / 4 ? std::string("more") : std::to_string(n * 4)));
+    check_file_bytes(path, "tensor data", raw.size(), n, 4, out.shape);
     out.data.resize(static_cast<size_t>(n));
     if (n > 0) std::memcpy(out.data.data(), raw.data(), raw.size());
   } else {

@@ -45,21 +45,11 @@ constexpr int64_t kMaxWindowAttr = int64_t{1} << 24;
 
 Const to_const(const onnx::TensorProto& t, const std::string& where, int64_t* budget) {
   Const c;
-  for (auto d : t.dims()) {
-    if (d < 0) throw ImportError(where + ": negative dimension " + std::to_string(d) + " in dims");
-    c.dims.push_back(d);
-  }
   int64_t n = 0;
-  try {
-    n = numel(c.dims);
-  } catch (const ValidationError&) {
-    throw ImportError(where + ": dims " + to_string(c.dims) + " overflow int64");
-  }
+  c.dims = file_dims(t, where, n);
   // Declared size x element size must match the data present before anything is allocated.
   auto check_raw = [&](const std::string& raw, int64_t elem, const char* type) {
-    if (n > static_cast<int64_t>(raw.size()) / elem || n * elem != static_cast<int64_t>(raw.size()))
-      throw ImportError(where + ": raw " + type + " data has " + std::to_string(raw.size()) + " bytes, dims " +
-                        to_string(c.dims) + " need " + (n > INT64_MAX / elem ? std::string("more") : std::to_string(n * elem)));
+    check_file_bytes(where, std::string("raw ") + type + " data", raw.size(), n, elem, c.dims);
   };
   auto check_list = [&](int64_t have) {
     if (have != n) throw ImportError(where + ": tensor has " + std::to_string(have) + " values, dims say " + std::to_string(n));
