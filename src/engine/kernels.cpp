@@ -287,70 +287,80 @@ __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inlin
   const __m512i tf = _mm512_mask_add_epi64(t, _mm512_cmplt_epi64_mask(t, zero), t, _mm512_set1_epi64((int64_t{1} << 31) - 1));
   return _mm512_srli_epi64(tf, 31);
 }
+/// One requantization's constants on 16 lanes: multipliers (the odd lanes' in the low halves of the 64-bit
+/// lanes of m_odd), left and right shifts, the right shift's remainder mask and half, the saturation bounds
+/// of the left shift, the clamp (less the zero point) and the zero point.
+struct Requant512 {
+  __m512i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
+};
+/// requantize_clamped on 16 lanes: saturating left shift (when `shift_left`), doubling high multiply,
+/// RoundingDivideByPOT, clamp, zero point.
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512i requantize16(
+    __m512i x, const Requant512& q, bool shift_left) {
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  if (shift_left) {
+    const __mmask16 over = _mm512_cmpgt_epi32_mask(x, q.sat_hi), under = _mm512_cmplt_epi32_mask(x, q.sat_lo);
+    x = _mm512_sllv_epi32(x, q.left);
+    x = _mm512_mask_blend_epi32(over, x, _mm512_set1_epi32(INT32_MAX));
+    x = _mm512_mask_blend_epi32(under, x, _mm512_set1_epi32(INT32_MIN));
+  }
+  const __m512i q_even = high_mul_512(_mm512_mul_epi32(x, q.m_even));
+  const __m512i q_odd = high_mul_512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q.m_odd));
+  __m512i r = _mm512_mask_blend_epi32(0xAAAA, q_even, _mm512_slli_epi64(q_odd, 32));
+  const __m512i rem = _mm512_and_si512(r, q.mask);
+  const __m512i thr = _mm512_mask_add_epi32(q.half, _mm512_cmplt_epi32_mask(r, zero), q.half, one);
+  r = _mm512_srav_epi32(r, q.right);
+  r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
+  r = _mm512_min_epi32(_mm512_max_epi32(r, q.lo), q.hi);
+  return _mm512_add_epi32(r, q.zp);
+}
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_row_avx512(const int32_t* acc, int64_t n,
                                                                                quant::QuantizedMultiplier qm, int32_t zp,
                                                                                int32_t lo, int32_t hi, int32_t* out) {
-  const __m512i vlo = _mm512_set1_epi32(lo - zp), vhi = _mm512_set1_epi32(hi - zp), vzp = _mm512_set1_epi32(zp);
   const int left = qm.shift > 0 ? qm.shift : 0, right = qm.shift > 0 ? 0 : -qm.shift;
-  const __m512i sat_hi = _mm512_set1_epi32(INT32_MAX >> left), sat_lo = _mm512_set1_epi32(INT32_MIN >> left);
-  const __m512i vmax = _mm512_set1_epi32(INT32_MAX), vmin = _mm512_set1_epi32(INT32_MIN);
-  const __m128i lsh = _mm_cvtsi32_si128(left), rsh = _mm_cvtsi32_si128(right);
-  const __m512i mult = _mm512_set1_epi32(qm.multiplier), zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-  const int32_t mask_s = static_cast<int32_t>((int64_t{1} << right) - 1);
-  const __m512i mask = _mm512_set1_epi32(mask_s), half = _mm512_set1_epi32(mask_s >> 1);
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const __m512i mult = _mm512_set1_epi32(qm.multiplier);
+  const Requant512 q{mult,
+                     mult,
+                     _mm512_set1_epi32(left),
+                     _mm512_set1_epi32(right),
+                     _mm512_set1_epi32(mask),
+                     _mm512_set1_epi32(mask >> 1),
+                     _mm512_set1_epi32(INT32_MAX >> left),
+                     _mm512_set1_epi32(INT32_MIN >> left),
+                     _mm512_set1_epi32(lo - zp),
+                     _mm512_set1_epi32(hi - zp),
+                     _mm512_set1_epi32(zp)};
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512i x = _mm512_loadu_si512(acc + i);
-    if (left > 0) {
-      const __mmask16 over = _mm512_cmpgt_epi32_mask(x, sat_hi), under = _mm512_cmplt_epi32_mask(x, sat_lo);
-      x = _mm512_sll_epi32(x, lsh);
-      x = _mm512_mask_blend_epi32(over, x, vmax);
-      x = _mm512_mask_blend_epi32(under, x, vmin);
-    }
-    const __m512i q_even = high_mul_512(_mm512_mul_epi32(x, mult));
-    const __m512i q_odd = high_mul_512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mult));
-    __m512i r = _mm512_mask_blend_epi32(0xAAAA, q_even, _mm512_slli_epi64(q_odd, 32));
-    const __m512i rem = _mm512_and_si512(r, mask);
-    const __m512i thr = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(r, zero), half, one);
-    r = _mm512_sra_epi32(r, rsh);
-    r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
-    r = _mm512_min_epi32(_mm512_max_epi32(r, vlo), vhi);
-    _mm512_storeu_si512(out + i, _mm512_add_epi32(r, vzp));
-  }
+  for (; i + 16 <= n; i += 16) _mm512_storeu_si512(out + i, requantize16(_mm512_loadu_si512(acc + i), q, left > 0));
   if (i < n) requantize_row_avx2(acc + i, n - i, qm, zp, lo, hi, out + i);
 }
 
-// requantize_row_avx512 with a multiplier and a shift per lane (variable shifts: sllv/srav).
+// requantize_row_avx512 with a multiplier and a shift per lane.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx512(const int32_t* acc, int64_t n,
                                                                                  const int32_t* mult, const int32_t* shift,
                                                                                  int32_t zp, int32_t lo, int32_t hi,
                                                                                  int32_t* out) {
-  const __m512i vlo = _mm512_set1_epi32(lo - zp), vhi = _mm512_set1_epi32(hi - zp), vzp = _mm512_set1_epi32(zp);
   const __m512i vmax = _mm512_set1_epi32(INT32_MAX), vmin = _mm512_set1_epi32(INT32_MIN);
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  Requant512 q{};
+  q.lo = _mm512_set1_epi32(lo - zp);
+  q.hi = _mm512_set1_epi32(hi - zp);
+  q.zp = _mm512_set1_epi32(zp);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m512i x = _mm512_loadu_si512(acc + i);
     const __m512i m = _mm512_loadu_si512(mult + i), sh = _mm512_loadu_si512(shift + i);
-    const __m512i left = _mm512_max_epi32(sh, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
-    // Saturating left shift: x beyond INT32_MAX >> left (or below INT32_MIN >> left) saturates.
-    const __mmask16 over = _mm512_cmpgt_epi32_mask(x, _mm512_srav_epi32(vmax, left));
-    const __mmask16 under = _mm512_cmplt_epi32_mask(x, _mm512_srav_epi32(vmin, left));
-    x = _mm512_sllv_epi32(x, left);
-    x = _mm512_mask_blend_epi32(over, x, vmax);
-    x = _mm512_mask_blend_epi32(under, x, vmin);
-    const __m512i q_even = high_mul_512(_mm512_mul_epi32(x, m));
-    const __m512i q_odd = high_mul_512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)));
-    __m512i r = _mm512_mask_blend_epi32(0xAAAA, q_even, _mm512_slli_epi64(q_odd, 32));
-    // RoundingDivideByPOT per lane: mask = 2^right - 1 (right = 31 wraps to INT32_MAX, as in the scalar code).
-    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
-    const __m512i half = _mm512_srai_epi32(mask, 1);
-    const __m512i rem = _mm512_and_si512(r, mask);
-    const __m512i thr = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(r, zero), half, one);
-    r = _mm512_srav_epi32(r, right);
-    r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
-    r = _mm512_min_epi32(_mm512_max_epi32(r, vlo), vhi);
-    _mm512_storeu_si512(out + i, _mm512_add_epi32(r, vzp));
+    q.m_even = m;
+    q.m_odd = _mm512_srli_epi64(m, 32);
+    q.left = _mm512_max_epi32(sh, zero);
+    q.right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
+    // x beyond INT32_MAX >> left (or below INT32_MIN >> left) saturates; mask = 2^right - 1 (right = 31
+    // wraps to INT32_MAX, as in the scalar code).
+    q.sat_hi = _mm512_srav_epi32(vmax, q.left);
+    q.sat_lo = _mm512_srav_epi32(vmin, q.left);
+    q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q.right), one);
+    q.half = _mm512_srai_epi32(q.mask, 1);
+    _mm512_storeu_si512(out + i, requantize16(_mm512_loadu_si512(acc + i), q, true));
   }
   for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
