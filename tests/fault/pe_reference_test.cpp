@@ -107,17 +107,18 @@ TEST(PeReference, WsInputFlipTravelsRightToTheEndOfTheTile) {
   EXPECT_GT(changed, 0);
 }
 
-TEST(PeReference, WsWeightFlipCorruptsEveryLaterPixel) {
-  const accel::Mapping mp = accel::map_network(lenet().q, {8, 4, accel::Dataflow::WeightStationary});
+/// W[n][k] of the first layer flipped (bit `bit`), test image `image`, as it passes pixels [m0, span_end) on `spec`: exactly
+/// those accumulators of channel n change, each by (x - zp) * dw; every other accumulator keeps its value.
+void expect_weight_flip(int image, accel::ArraySpec spec, int64_t n, int64_t k, int64_t m0, int64_t span_end, int bit) {
+  const accel::Mapping mp = accel::map_network(lenet().q, spec);
   const auto& lm = mp.layers.front();
   const quant::QLayer& L = lenet().q.layers[lm.layer];
   const PeArrayReference pe(*lenet().engine, mp);
-  const engine::Trace g = golden_trace(3);
+  const engine::Trace g = golden_trace(image);
   const std::vector<int32_t> x = input_matrix(g, lm.layer, lm.dims);
-  const int64_t n = 2, k = 12, m0 = lm.dims.m / 2;
-  const int bit = 6;
+  if (span_end < 0) span_end = lm.dims.m;
   FaultSet f;
-  f.transients.push_back({Site::Weight, lm.layer, 0, m0, n, k, lm.dims.m, bit});
+  f.transients.push_back({Site::Weight, lm.layer, 0, m0, n, k, span_end, bit});
   engine::Trace t;
   pe.run(g.values[lenet().q.input], f, &t);
   const int32_t w = L.weight[n * lm.dims.k + k];
@@ -126,34 +127,22 @@ TEST(PeReference, WsWeightFlipCorruptsEveryLaterPixel) {
   int changed = 0;
   for (int64_t oc = 0; oc < lm.dims.n; ++oc)
     for (int64_t m = 0; m < lm.dims.m; ++m) {
-      const int64_t delta = (oc == n && m >= m0) ? (x[k * lm.dims.m + m] - zp) * dw : 0;
+      const int64_t delta = (oc == n && m >= m0 && m < span_end) ? (x[k * lm.dims.m + m] - zp) * dw : 0;
       ASSERT_EQ(t.acc[lm.layer][oc * lm.dims.m + m], g.acc[lm.layer][oc * lm.dims.m + m] + delta) << oc << " " << m;
       changed += delta != 0;
     }
   EXPECT_GT(changed, 0);
 }
 
+TEST(PeReference, WsWeightFlipCorruptsEveryLaterPixel) {
+  // WS 8x4: the weight stays in its PE, so every pixel from m0 on (span_end -1: to the end) is corrupted.
+  expect_weight_flip(3, {8, 4, accel::Dataflow::WeightStationary}, 2, 12, 576 / 2, -1, 6);
+}
+
 TEST(PeReference, OsWeightFlipTravelsDownToTheEndOfTheTile) {
-  // OS 4x8: pixels 4..7 are m-tile 1; W[n][k] flipped in row 1 (m = 5) corrupts m = 5, 6, 7 of channel n.
-  const accel::Mapping mp = accel::map_network(lenet().q, {4, 8, accel::Dataflow::OutputStationary});
-  const auto& lm = mp.layers.front();
-  const quant::QLayer& L = lenet().q.layers[lm.layer];
-  const PeArrayReference pe(*lenet().engine, mp);
-  const engine::Trace g = golden_trace(3);
-  const std::vector<int32_t> x = input_matrix(g, lm.layer, lm.dims);
-  const int64_t n = 4, k = 12, m0 = 5;
-  const int bit = 7;
-  FaultSet f;
-  f.transients.push_back({Site::Weight, lm.layer, 0, m0, n, k, 8, bit});
-  engine::Trace t;
-  pe.run(g.values[lenet().q.input], f, &t);
-  const int32_t w = L.weight[n * lm.dims.k + k];
-  const int64_t dw = flip_bit(w, bit, lenet().q.options.wbits, true) - w;
-  const int64_t zp = lenet().q.enc[L.inputs[0]].zero_point;
-  for (int64_t m = 0; m < lm.dims.m; ++m) {
-    const int64_t delta = (m >= 5 && m < 8) ? (x[k * lm.dims.m + m] - zp) * dw : 0;
-    EXPECT_EQ(t.acc[lm.layer][n * lm.dims.m + m], g.acc[lm.layer][n * lm.dims.m + m] + delta) << "m = " << m;
-  }
+  // OS 4x8: pixels 300..303 are m-tile 75 (mid-image: image 1, a pullover, has no zero-point input there); W[n][k]
+  // flipped in row 1 (m = 301) corrupts m = 301, 302, 303 of channel n.
+  expect_weight_flip(1, {4, 8, accel::Dataflow::OutputStationary}, 4, 12, 301, 304, 7);
 }
 
 TEST(PeReference, WsOutputRegisterIsInTheBottomRow) {
