@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/engine/integer_engine.hpp"
 
-#include <emmintrin.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "ftdla/core/bits.hpp"
@@ -54,84 +52,10 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
 }
 
 namespace {
-/// Copy n < 64 bytes with at most two overlapping 16- or 8-byte moves (no call, no byte loop).
-inline void copy_short(uint8_t* dst, const uint8_t* src, int64_t n) {
-  while (n >= 16) {
-    std::memcpy(dst, src, 16);
-    dst += 16, src += 16, n -= 16;
-  }
-  if (n >= 8) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n >= 4) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
-
-/// for i < n: f(i); shared out over the enclosing team (an orphaned omp for) when `team`, else a plain loop.
-template <class F>
-inline void team_for(bool team, int64_t n, F&& f) {
-  if (team) {
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) f(i);
-  } else {
-    for (int64_t i = 0; i < n; ++i) f(i);
-  }
-}
-
 /// dst[i] = src[i] + off as bytes. A function of its own: inside a lambda the byte stores may alias the
 /// captured bounds, which keeps the loop scalar.
 inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint8_t* __restrict dst) {
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
-}
-
-/// Longest output row the stride-1 packing takes (its zero row for k padding); wider rows take im2col.
-constexpr int64_t kMaxRowZeros = 4096;
-
-/// dst[4x + j] = rows[j][x] for x < n, j < 4: four byte rows interleaved (the kernels' [k/4][m][4] layout)
-/// with SSE2 unpacks, 16, 8 and 4 pixels at a time, the rest one by one; reads and writes exactly n pixels.
-inline void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* dst) {
-  int64_t x = 0;
-  for (; x + 16 <= n; x += 16) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0] + x));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1] + x));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2] + x));
-    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3] + x));
-    const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
-    const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
-    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
-    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab_lo, cd_lo));
-    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
-    _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
-    _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
-  }
-  if (x + 8 <= n) {
-    const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[0] + x));
-    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[1] + x));
-    const __m128i c = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[2] + x));
-    const __m128i d = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[3] + x));
-    const __m128i ab = _mm_unpacklo_epi8(a, b), cd = _mm_unpacklo_epi8(c, d);
-    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
-    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab, cd));
-    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab, cd));
-    x += 8;
-  }
-  if (x + 4 <= n) {
-    __m128i v[4];
-    for (int j = 0; j < 4; ++j) {
-      int32_t word;
-      std::memcpy(&word, rows[j] + x, 4);
-      v[j] = _mm_cvtsi32_si128(word);
-    }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 4 * x),
-                     _mm_unpacklo_epi16(_mm_unpacklo_epi8(v[0], v[1]), _mm_unpacklo_epi8(v[2], v[3])));
-    x += 4;
-  }
-  for (; x < n; ++x)
-    for (int j = 0; j < 4; ++j) dst[4 * x + j] = rows[j][x];
 }
 
 /// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
@@ -206,56 +130,26 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
         to_bytes(input.data() + (ch * h + py - pt) * wd, wd, off, base + (ch * ph + py) * pw + pl);
     }
   };
-  // Rows [y0, y1) of group g in GEMM form: im2col rows col[k][m] over those pixels (contiguous copies for
-  // stride 1), interleaved to [k/4][m][4]; `pack` fills k-quads [q0, q1) of `dst`, pixels padded to mp.
+  // Rows [y0, y1) of group g in GEMM form, [k/4][m][4]: `pack` fills k-quads [q0, q1) of `dst` (pixels
+  // padded to mp) by interleaving, for each output row, the four plane rows of the quad's taps (read in
+  // place at stride 1, gathered first otherwise): no im2col matrix, no separate interleave pass.
   auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst) {
     const int64_t ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
-    thread_local std::vector<uint8_t> col;
-    col.resize(static_cast<size_t>(4 * mp));
     const uint8_t* const group_plane = plane.data() + g * cg * ph * pw;
+    thread_local std::vector<uint8_t> zeros, gathered;  // the k-padding row; strided taps
+    if (static_cast<int64_t>(zeros.size()) < ow) zeros.assign(static_cast<size_t>(ow), 0);
+    gathered.resize(static_cast<size_t>(4 * ow));
     // k = (ci * kh + r) * kw + s, stepped rather than divided (three divisions per row were most of the
-    // im2col of a small layer such as LeNet-5's second convolution).
+    // packing of a small layer such as LeNet-5's second convolution).
     int64_t ci = 4 * q0 / (kh * kw), r = (4 * q0 / kw) % kh, s = 4 * q0 % kw;
-    if (win.stride_w == 1) {
-      // Stride 1: the four rows of a quad are interleaved straight from the plane, a row of pixels at a
-      // time (one pass instead of im2col rows, then an interleave pass).
-      static const uint8_t zeros[kMaxRowZeros] = {};
-      const bool zero_rows_fit = ow <= kMaxRowZeros;
-      for (int64_t q = q0; q < q1 && zero_rows_fit; ++q) {
-        const uint8_t* base[4];
-        for (int64_t j = 0; j < 4; ++j) {
-          if (4 * q + j >= d.k) {
-            base[j] = nullptr;  // zero weights pad k; the zero row keeps the bytes defined
-            continue;
-          }
-          base[j] = group_plane + (ci * ph + r * win.dilation_h) * pw + s * win.dilation_w;
-          if (++s == kw) {
-            s = 0;
-            if (++r == kh) {
-              r = 0;
-              ++ci;
-            }
-          }
-        }
-        uint8_t* quad = dst + q * mp * 4;
-        for (int64_t y = y0; y < y1; ++y) {
-          const int64_t shift = y * win.stride_h * pw;
-          const uint8_t* rows[4];
-          for (int j = 0; j < 4; ++j) rows[j] = base[j] ? base[j] + shift : zeros;
-          interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
-        }
-        std::fill(quad + ml * 4, quad + mp * 4, uint8_t{0});
-      }
-      if (zero_rows_fit) return;
-    }
     for (int64_t q = q0; q < q1; ++q) {
-      for (int64_t k = 4 * q; k < 4 * q + 4; ++k) {
-        uint8_t* row = col.data() + (k - 4 * q) * mp;
-        if (k >= d.k) {
-          std::fill(row, row + mp, uint8_t{0});  // zero weights pad k; any value would do
+      const uint8_t* base[4];
+      for (int64_t j = 0; j < 4; ++j) {
+        if (4 * q + j >= d.k) {
+          base[j] = nullptr;  // zero weights pad k; the zero row keeps the bytes defined
           continue;
         }
-        const uint8_t* base = group_plane + (ci * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+        base[j] = group_plane + (ci * ph + r * win.dilation_h) * pw + s * win.dilation_w;
         if (++s == kw) {
           s = 0;
           if (++r == kh) {
@@ -263,19 +157,26 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
             ++ci;
           }
         }
-        for (int64_t y = y0; y < y1; ++y) {
-          const uint8_t* __restrict src = base + y * win.stride_h * pw;
-          uint8_t* __restrict out = row + (y - y0) * ow;
-          if (win.stride_w == 1 && ow >= 64)
-            std::memcpy(out, src, static_cast<size_t>(ow));
-          else if (win.stride_w == 1)
-            copy_short(out, src, ow);  // rows are short: a memcpy call per row costs more than the copy
-          else
-            for (int64_t x = 0; x < ow; ++x) out[x] = src[x * win.stride_w];
-        }
-        std::fill(row + ml, row + mp, uint8_t{0});
       }
-      kernels::interleave4(col.data(), mp, 1, dst + q * mp * 4);
+      uint8_t* quad = dst + q * mp * 4;
+      for (int64_t y = y0; y < y1; ++y) {
+        const int64_t shift = y * win.stride_h * pw;
+        const uint8_t* rows[4];
+        for (int64_t j = 0; j < 4; ++j) {
+          if (!base[j]) {
+            rows[j] = zeros.data();
+          } else if (win.stride_w == 1) {
+            rows[j] = base[j] + shift;
+          } else {
+            uint8_t* row = gathered.data() + j * ow;
+            const uint8_t* src = base[j] + shift;
+            for (int64_t x = 0; x < ow; ++x) row[x] = src[x * win.stride_w];
+            rows[j] = row;
+          }
+        }
+        kernels::interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
+      }
+      std::fill(quad + ml * 4, quad + mp * 4, uint8_t{0});
     }
   };
   // Channels [j0, j1) of group g over rows [y0, y1) from packed input: one GEMM, then the P-bit

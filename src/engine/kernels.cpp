@@ -195,25 +195,45 @@ PackedWeights pack_weights(const int32_t* w, int64_t rows, int64_t k) {
   return p;
 }
 
-void interleave4(const uint8_t* col, int64_t mp, int64_t kq, uint8_t* packed) {
-  // SSE2 byte/word unpacks: 16 columns of 4 rows -> 64 bytes, (m, k0..k3) per 4 bytes.
-  for (int64_t q = 0; q < kq; ++q) {
-    const uint8_t* r0 = col + (4 * q) * mp;
-    uint8_t* dst = packed + q * mp * 4;
-    for (int64_t m = 0; m < mp; m += 16) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + m));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + mp + m));
-      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + 2 * mp + m));
-      const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + 3 * mp + m));
-      const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
-      const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
-      __m128i* out = reinterpret_cast<__m128i*>(dst + m * 4);
-      _mm_storeu_si128(out + 0, _mm_unpacklo_epi16(ab_lo, cd_lo));
-      _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
-      _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
-      _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
-    }
+void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* dst) {
+  int64_t x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0] + x));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1] + x));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2] + x));
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3] + x));
+    const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+    const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
+    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
   }
+  if (x + 8 <= n) {
+    const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[0] + x));
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[1] + x));
+    const __m128i c = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[2] + x));
+    const __m128i d = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[3] + x));
+    const __m128i ab = _mm_unpacklo_epi8(a, b), cd = _mm_unpacklo_epi8(c, d);
+    __m128i* out = reinterpret_cast<__m128i*>(dst + 4 * x);
+    _mm_storeu_si128(out, _mm_unpacklo_epi16(ab, cd));
+    _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab, cd));
+    x += 8;
+  }
+  if (x + 4 <= n) {
+    __m128i v[4];
+    for (int j = 0; j < 4; ++j) {
+      int32_t word;
+      std::memcpy(&word, rows[j] + x, 4);
+      v[j] = _mm_cvtsi32_si128(word);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 4 * x),
+                     _mm_unpacklo_epi16(_mm_unpacklo_epi8(v[0], v[1]), _mm_unpacklo_epi8(v[2], v[3])));
+    x += 4;
+  }
+  for (; x < n; ++x)
+    for (int j = 0; j < 4; ++j) dst[4 * x + j] = rows[j][x];
 }
 
 void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n,

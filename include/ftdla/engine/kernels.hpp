@@ -42,8 +42,10 @@ PackedWeights pack_weights(const int32_t* w, int64_t rows, int64_t k);
 constexpr int64_t kMAlign = 16;
 inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
-/// Interleave rows col[k][mp] (k < 4*kq) into the packed layout [kq][mp][4] that gemm_u8s8 reads.
-void interleave4(const uint8_t* col, int64_t mp, int64_t kq, uint8_t* packed);
+/// One k-quad of the packed layout [kq][mp][4] that gemm_u8s8 reads, for n consecutive pixels:
+/// packed[4x + j] = rows[j][x] for x < n, j < 4 (SSE2 unpacks 16, 8 and 4 pixels at a time; reads and
+/// writes exactly n pixels).
+void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* packed);
 
 /// C[j][m] = init[j] + sum_{k < 4*kq} W[j][k] * A(k, m)  (mod 2^32), for j < n, m < mp.
 /// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together); mp is a multiple
