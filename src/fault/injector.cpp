@@ -95,17 +95,19 @@ struct Injector::Work {
     if (dirty[v])
       for (int32_t i : changed[v]) out[i] = patch[v][i];
   }
+  /// The patch and stamps of value v, sized once per thread (older stamps never equal the current epoch).
+  void size_patch(const engine::Trace& golden, int v) {
+    const size_t n = golden.values[v].size();
+    if (patch[v].size() != n) {
+      patch[v].resize(n);
+      stamp[v].assign(n, 0u);
+    }
+  }
   /// Record that output index i of value v now holds q (which differs from golden). Each index is set at
   /// most once per run (a value is written by one layer, which visits each output once).
   void set(const engine::Trace& golden, int v, int32_t i, int32_t q) {
-    if (!dirty[v]) {
-      const size_t n = golden.values[v].size();
-      if (patch[v].size() != n) {
-        patch[v].resize(n);
-        stamp[v].assign(n, 0u);
-      }
-      dirty[v] = 1;
-    }
+    size_patch(golden, v);
+    dirty[v] = 1;
     patch[v][i] = q;
     stamp[v][i] = epoch;
     changed[v].push_back(i);
@@ -114,13 +116,7 @@ struct Injector::Work {
   /// (about half of them change, at random).
   void set_where_changed(const engine::Trace& golden, int v, const int32_t* index, const int32_t* q, int64_t n) {
     const int32_t* gold = golden.values[v].data();
-    if (!dirty[v]) {
-      const size_t size = golden.values[v].size();
-      if (patch[v].size() != size) {
-        patch[v].resize(size);
-        stamp[v].assign(size, 0u);
-      }
-    }
+    size_patch(golden, v);
     std::vector<int32_t>& list = changed[v];
     const size_t start = list.size();
     list.resize(start + static_cast<size_t>(n));
