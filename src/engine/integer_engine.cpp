@@ -93,7 +93,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   if (node.op == model::OpKind::Gemm) {
     packed.assign(static_cast<size_t>(f.w.ld), 0);
     for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(input[k] + f.off);
-    kernels::gemv_u8s8(isa, packed.data(), f.w.ld, f.w.w.data(), f.w.ld, d.n, f.init.data(), acc.data());
+    kernels::gemv_u8s8(isa, packed.data(), f.w, d.n, f.init.data(), acc.data());
     if (pbits < 32)
       for (auto& v : acc) v = wrap_p(v, pbits);
     return;
@@ -185,7 +185,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
     const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
     c.resize(static_cast<size_t>((j1 - j0) * mp));
-    kernels::gemm_u8s8(isa, src_packed, mp, kq, f.w.w.data() + (g * d.n + j0) * f.w.ld, f.w.ld, j1 - j0,
+    kernels::gemm_u8s8(isa, src_packed, mp, kq, f.w, g * d.n + j0, j1 - j0,
                        f.init.data() + g * d.n + j0, c.data(), mp);
     for (int64_t j = j0; j < j1; ++j) {
       const int32_t* src = c.data() + (j - j0) * mp;

@@ -59,32 +59,89 @@ FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
 #undef FTDLA_TARGET
 }  // namespace avxvnni
 
-// ---- AVX2: 8 int32 lanes; u8 and s8 widened to int16, vpmaddwd sums exact pairs -------------------------
+// ---- AVX2: 8 int32 lanes, vpmaddwd on int16 (exact: |u8 * s8 + u8 * s8| < 2^17) --------------------------
+// A 32-byte load of the packed input holds 8 pixels' quads; as int16 lanes, masking the low bytes gives
+// (x0, x2) per pixel and shifting out the low bytes gives (x1, x3), in pixel order. vpmaddwd against the
+// broadcast weight pairs (w0, w2) and (w1, w3) of PackedWeights::w16 leaves each pixel's 4-product dot
+// in its own int32 lane.
 namespace avx2 {
 #define FTDLA_TARGET __attribute__((target("avx2")))
-#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
-using Vec = __m256i;
-constexpr int kLanes = 8;
-FTDLA_INLINE Vec zero() { return _mm256_setzero_si256(); }
-FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
-FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-// Lane i of the result gets column i's 4-product dot, but in the order [0,1,4,5,2,3,6,7] that
-// vphaddd leaves; store() undoes it (and hsum does not care).
-FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) {
-  const __m256i a_lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(a));
-  const __m256i a_hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(a, 1));
-  const __m256i b_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(b));
-  const __m256i b_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(b, 1));
-  const __m256i p_lo = _mm256_madd_epi16(a_lo, b_lo);  // pairs of u8*s8 products: |.| < 2^16, exact
-  const __m256i p_hi = _mm256_madd_epi16(a_hi, b_hi);
-  return _mm256_add_epi32(acc, _mm256_hadd_epi32(p_lo, p_hi));
+FTDLA_TARGET __attribute__((always_inline)) static inline __m256i broadcast_pair(const int16_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
 }
-FTDLA_INLINE void store(int32_t* p, Vec v) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(v, 0xD8));
+
+template <int NR>
+FTDLA_TARGET static void tile(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw,
+                              const int32_t* init, int32_t* c, int64_t ldc, int64_t m0) {
+  constexpr int MR = 2;  // 16 pixels (kMAlign)
+  const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
+  __m256i acc[NR][MR];
+  for (int j = 0; j < NR; ++j)
+    for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_set1_epi32(init[j]);
+  const uint8_t* ap = a + m0 * 4;
+  // Each product is added on its own (not two products summed first): one temporary fewer keeps the
+  // 4 x 2 accumulators in registers instead of spilling them.
+  for (int64_t q = 0; q < kq; ++q, ap += mp * 4) {
+    __m256i even[MR], odd[MR];
+    for (int i = 0; i < MR; ++i) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ap + i * 32));
+      even[i] = _mm256_and_si256(v, low_bytes);
+      odd[i] = _mm256_srli_epi16(v, 8);
+    }
+    for (int j = 0; j < NR; ++j) {
+      const int16_t* wq = w + j * ldw + 4 * q;
+      const __m256i we = broadcast_pair(wq);
+      for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(even[i], we));
+      const __m256i wo = broadcast_pair(wq + 2);
+      for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(odd[i], wo));
+    }
+  }
+  for (int j = 0; j < NR; ++j)
+    for (int i = 0; i < MR; ++i) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + j * ldc + m0 + i * 8), acc[j][i]);
 }
-FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
-#include "kernels_body.inc"
-#undef FTDLA_INLINE
+
+template <int NR>
+FTDLA_TARGET static void row_block(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw,
+                                   const int32_t* init, int32_t* c, int64_t ldc) {
+  for (int64_t m0 = 0; m0 < mp; m0 += kMAlign) tile<NR>(a, mp, kq, w, ldw, init, c, ldc, m0);
+}
+
+FTDLA_TARGET void gemm(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw, int64_t n,
+                       const int32_t* init, int32_t* c, int64_t ldc) {
+  constexpr int kNr = 4;  // 4 x 2 accumulators, 4 input halves and 2 weight pairs: 14 of the 16 ymm
+  int64_t j = 0;
+  for (; j + kNr <= n; j += kNr) row_block<kNr>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc);
+  switch (n - j) {
+    case 3: row_block<3>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
+    case 2: row_block<2>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
+    case 1: row_block<1>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
+    default: break;
+  }
+}
+
+template <int NR>
+FTDLA_TARGET static void gemv_rows(const uint8_t* x, int64_t kp, const int16_t* w, int64_t ldw, const int32_t* init,
+                                   int32_t* out) {
+  // 4 quads per step: x's bytes reordered to the weights' (0, 2, 1, 3) per quad and widened to int16.
+  const __m128i order = _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15);
+  __m256i acc[NR];
+  for (int j = 0; j < NR; ++j) acc[j] = _mm256_setzero_si256();
+  for (int64_t k = 0; k < kp; k += 16) {
+    const __m256i xv = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k)), order));
+    for (int j = 0; j < NR; ++j)
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(xv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ldw + k))));
+  }
+  for (int j = 0; j < NR; ++j) out[j] = static_cast<int32_t>(static_cast<uint32_t>(init[j]) + static_cast<uint32_t>(hsum256(acc[j])));
+}
+
+FTDLA_TARGET void gemv(const uint8_t* x, int64_t kp, const int16_t* w, int64_t ldw, int64_t n, const int32_t* init,
+                       int32_t* out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) gemv_rows<4>(x, kp, w + j * ldw, ldw, init + j, out + j);
+  for (; j < n; ++j) gemv_rows<1>(x, kp, w + j * ldw, ldw, init + j, out + j);
+}
 #undef FTDLA_TARGET
 }  // namespace avx2
 
@@ -192,6 +249,11 @@ PackedWeights pack_weights(const int32_t* w, int64_t rows, int64_t k) {
     }
     p.row_sum[r] = s;
   }
+  p.w16.assign(static_cast<size_t>(rows * p.ld), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < p.ld / 4; ++q)
+      for (int b = 0; b < 4; ++b)  // quad q as (w0, w2, w1, w3)
+        p.w16[r * p.ld + 4 * q + (b & 1) * 2 + b / 2] = p.w[r * p.ld + 4 * q + b];
   return p;
 }
 
@@ -236,22 +298,25 @@ void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* dst) {
     for (int j = 0; j < 4; ++j) dst[4 * x + j] = rows[j][x];
 }
 
-void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n,
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const PackedWeights& pw, int64_t row0, int64_t n,
                const int32_t* init, int32_t* c, int64_t ldc) {
+  const int8_t* w = pw.w.data() + row0 * pw.ld;
+  const int64_t ldw = pw.ld;
   switch (isa) {
     case Isa::Avx512Vnni: return avx512vnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
     case Isa::AvxVnni: return avxvnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
-    case Isa::Avx2: return avx2::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+    case Isa::Avx2: return avx2::gemm(a, mp, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc);
     case Isa::Scalar: return scalar::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
   }
 }
 
-void gemv_u8s8(Isa isa, const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
-               int32_t* out) {
+void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, const int32_t* init, int32_t* out) {
+  const int8_t* w = pw.w.data();
+  const int64_t kp = pw.ld, ldw = pw.ld;
   switch (isa) {
     case Isa::Avx512Vnni: return avx512vnni::gemv(x, kp, w, ldw, n, init, out);
     case Isa::AvxVnni: return avxvnni::gemv(x, kp, w, ldw, n, init, out);
-    case Isa::Avx2: return avx2::gemv(x, kp, w, ldw, n, init, out);
+    case Isa::Avx2: return avx2::gemv(x, kp, pw.w16.data(), ldw, n, init, out);
     case Isa::Scalar: return scalar::gemv(x, kp, w, ldw, n, init, out);
   }
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Fast int8 kernels of the integer engine, on the CPU's integer dot-product instructions, chosen at run
 // time: AVX-512 VNNI (vpdpbusd zmm), AVX-VNNI (vpdpbusd ymm), AVX2 (vpmaddwd on int16, exact), or scalar.
+// AVX2 has no byte dot product that is exact for u8 x s8 (vpmaddubsw saturates its int16 pairs), so it
+// splits each packed u8 quad into its even and odd bytes as int16 (a mask and a shift, no shuffles) and
+// multiplies them with weights stored pre-widened to int16 in the matching order (PackedWeights::w16).
 //
 // Exactness. An operand pair is an unsigned byte xu = x + off (off = 128 for a signed A-bit register,
 // 0 for an unsigned one) and a signed weight byte w, both exact for A, W <= 8. Every instruction used
@@ -33,6 +36,9 @@ std::vector<Isa> supported_isas();
 struct PackedWeights {
   int64_t rows = 0, k = 0, ld = 0;
   std::vector<int8_t> w;
+  /// The same weights as int16 for the AVX2 kernels, ld per row, each k-quad in the order (w0, w2, w1, w3):
+  /// the pairs that vpmaddwd meets against a quad's even and odd input bytes.
+  std::vector<int16_t> w16;
   std::vector<int32_t> row_sum;  ///< sum over k of each row (for the zero-point correction)
 };
 /// Pack int32 weights [rows][k] whose values fit int8.
@@ -47,15 +53,14 @@ inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 /// writes exactly n pixels).
 void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* packed);
 
-/// C[j][m] = init[j] + sum_{k < 4*kq} W[j][k] * A(k, m)  (mod 2^32), for j < n, m < mp.
+/// C[j][m] = init[j] + sum_{k < 4*kq} W[row0 + j][k] * A(k, m)  (mod 2^32), for j < n, m < mp.
 /// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together); mp is a multiple
-/// of kMAlign; W rows are `ldw` bytes apart, k >= the true K padded with zero weights.
-void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n,
+/// of kMAlign; 4*kq <= w.ld (rows are zero-padded past the true K).
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const PackedWeights& w, int64_t row0, int64_t n,
                const int32_t* init, int32_t* c, int64_t ldc);
 
-/// out[j] = init[j] + sum_{k < kp} W[j][k] * x[k]  (mod 2^32), j < n; kp a multiple of 64, x zero-padded.
-void gemv_u8s8(Isa isa, const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
-               int32_t* out);
+/// out[j] = init[j] + sum_{k < w.ld} W[j][k] * x[k]  (mod 2^32), j < n; x has w.ld bytes, zero-padded.
+void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& w, int64_t n, const int32_t* init, int32_t* out);
 
 /// out[i] = clamp(multiply_by_quantized_multiplier(acc[i], qm) + zp, lo, hi) for i < n: the engine's
 /// requantization of one output channel, bit-identical to quant::multiply_by_quantized_multiplier.
