@@ -312,7 +312,7 @@ int32_t IntegerEngine::requantize(size_t l, int64_t channel, int32_t acc) const 
 void IntegerEngine::requantize_channels(size_t l, const int32_t* acc, const int32_t* channel, int64_t n, int32_t* out) const {
   const kernels::Isa isa = kernels::active_isa();
   const Lanes& ln = lanes_[l];
-  if (ln.mult.empty() || isa != kernels::Isa::Avx512Vnni || n < 16) {
+  if (ln.mult.empty() || isa == kernels::Isa::Scalar || n < 8) {
     for (int64_t i = 0; i < n; ++i) out[i] = requantize(l, channel[i], acc[i]);
     return;
   }
@@ -341,7 +341,7 @@ void IntegerEngine::requantize_all_impl(size_t l, const std::vector<int32_t>& ac
   const int32_t zp = q_.enc[L.output].zero_point;
   out.resize(acc.size());
   int32_t* o = out.data();
-  if (m == 1 && !lanes_[l].mult.empty() && isa == kernels::Isa::Avx512Vnni) {
+  if (m == 1 && !lanes_[l].mult.empty()) {
     // One output per channel (fully connected): too short for a row kernel, one lane per channel instead.
     kernels::requantize_lanes(isa, acc.data(), channels, lanes_[l].mult.data(), lanes_[l].shift.data(), zp, L.act_min,
                               L.act_max, o);

@@ -322,47 +322,90 @@ void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, co
 }
 
 namespace {
-__attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
-                                                         int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
-  // Clamping r to [lo - zp, hi - zp] and adding zp equals clamping r + zp to [lo, hi] without int32 overflow.
-  const __m256i vlo = _mm256_set1_epi32(lo - zp), vhi = _mm256_set1_epi32(hi - zp), vzp = _mm256_set1_epi32(zp);
-  const int left = qm.shift > 0 ? qm.shift : 0, right = qm.shift > 0 ? 0 : -qm.shift;
-  const __m256i sat_hi = _mm256_set1_epi32(INT32_MAX >> left), sat_lo = _mm256_set1_epi32(INT32_MIN >> left);
-  const __m256i vmax = _mm256_set1_epi32(INT32_MAX), vmin = _mm256_set1_epi32(INT32_MIN);
-  const __m128i lsh = _mm_cvtsi32_si128(left), rsh = _mm_cvtsi32_si128(right);
-  const __m256i mult = _mm256_set1_epi32(qm.multiplier);
+#define FTDLA_AVX2 __attribute__((target("avx2"), always_inline)) static inline
+/// One requantization's constants on 8 lanes, as Requant512 below: multipliers (the odd lanes' in the low
+/// halves of the 64-bit lanes of m_odd), left and right shifts, the right shift's remainder mask and half,
+/// the saturation bounds of the left shift, the clamp (less the zero point) and the zero point.
+struct Requant256 {
+  __m256i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
+};
+/// SRDHM on the 64-bit products of one parity: (p + nudge) / 2^31 truncated toward zero; bits 31..62 (all
+/// the int32 result has) are the same for a logical and an arithmetic shift.
+FTDLA_AVX2 __m256i high_mul_256(__m256i p) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i nudge_pos = _mm256_set1_epi64x(int64_t{1} << 30), nudge_neg = _mm256_set1_epi64x(1 - (int64_t{1} << 30));
-  const __m256i trunc_fix = _mm256_set1_epi64x((int64_t{1} << 31) - 1);
-  const int32_t mask_s = static_cast<int32_t>((int64_t{1} << right) - 1);
-  const __m256i mask = _mm256_set1_epi32(mask_s), half = _mm256_set1_epi32(mask_s >> 1);
-  // SRDHM on the 64-bit products of one parity: (p + nudge) / 2^31 truncated toward zero; bits 31..62
-  // (all the int32 result has) are the same for a logical and an arithmetic shift.
-  auto high_mul = [&](__m256i p) {
-    const __m256i t = _mm256_add_epi64(p, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, p)));
-    const __m256i tf = _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpgt_epi64(zero, t), trunc_fix));
-    return _mm256_srli_epi64(tf, 31);
-  };
+  const __m256i t = _mm256_add_epi64(p, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, p)));
+  const __m256i tf = _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpgt_epi64(zero, t), _mm256_set1_epi64x((int64_t{1} << 31) - 1)));
+  return _mm256_srli_epi64(tf, 31);
+}
+/// requantize_clamped on 8 lanes: saturating left shift (when `shift_left`), doubling high multiply,
+/// RoundingDivideByPOT, clamp (to [lo - zp, hi - zp], then + zp: no int32 overflow), zero point.
+FTDLA_AVX2 __m256i requantize8(__m256i x, const Requant256& q, bool shift_left) {
+  const __m256i zero = _mm256_setzero_si256();
+  if (shift_left) {
+    const __m256i over = _mm256_cmpgt_epi32(x, q.sat_hi), under = _mm256_cmpgt_epi32(q.sat_lo, x);
+    x = _mm256_sllv_epi32(x, q.left);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MAX), over);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MIN), under);
+  }
+  const __m256i q_even = high_mul_256(_mm256_mul_epi32(x, q.m_even));
+  const __m256i q_odd = high_mul_256(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q.m_odd));
+  __m256i r = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
+  // RoundingDivideByPOT: (r >> e) + (remainder > (mask >> 1) + (r < 0)).
+  const __m256i rem = _mm256_and_si256(r, q.mask);
+  const __m256i thr = _mm256_sub_epi32(q.half, _mm256_cmpgt_epi32(zero, r));
+  r = _mm256_sub_epi32(_mm256_srav_epi32(r, q.right), _mm256_cmpgt_epi32(rem, thr));
+  r = _mm256_min_epi32(_mm256_max_epi32(r, q.lo), q.hi);
+  return _mm256_add_epi32(r, q.zp);
+}
+/// Shifts, mask and saturation bounds of Requant256 from per-lane shifts in [-31, 31] (a right shift of 31
+/// gives mask 2^31 - 1 through wrapping, as in the scalar code).
+FTDLA_AVX2 void set_shifts(Requant256& q, __m256i sh) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  q.left = _mm256_max_epi32(sh, zero);
+  q.right = _mm256_max_epi32(_mm256_sub_epi32(zero, sh), zero);
+  q.sat_hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), q.left);
+  q.sat_lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), q.left);
+  q.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, q.right), one);
+  q.half = _mm256_srai_epi32(q.mask, 1);
+}
+FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
+  q.lo = _mm256_set1_epi32(lo - zp);
+  q.hi = _mm256_set1_epi32(hi - zp);
+  q.zp = _mm256_set1_epi32(zp);
+}
+#undef FTDLA_AVX2
+
+__attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
+                                                         int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
+  Requant256 q;
+  q.m_even = q.m_odd = _mm256_set1_epi32(qm.multiplier);
+  set_shifts(q, _mm256_set1_epi32(qm.shift));
+  set_clamp(q, zp, lo, hi);
+  const bool shift_left = qm.shift > 0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q, shift_left));
+  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
+}
+
+// requantize_row_avx2 with a multiplier and a shift per lane.
+__attribute__((target("avx2"))) void requantize_lanes_avx2(const int32_t* acc, int64_t n, const int32_t* mult,
+                                                           const int32_t* shift, int32_t zp, int32_t lo, int32_t hi,
+                                                           int32_t* out) {
+  Requant256 q;
+  set_clamp(q, zp, lo, hi);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
-    if (left > 0) {
-      const __m256i over = _mm256_cmpgt_epi32(x, sat_hi), under = _mm256_cmpgt_epi32(sat_lo, x);
-      x = _mm256_sll_epi32(x, lsh);
-      x = _mm256_blendv_epi8(x, vmax, over);
-      x = _mm256_blendv_epi8(x, vmin, under);
-    }
-    const __m256i q_even = high_mul(_mm256_mul_epi32(x, mult));
-    const __m256i q_odd = high_mul(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), mult));
-    __m256i r = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-    // RoundingDivideByPOT: (r >> e) + (remainder > (mask >> 1) + (r < 0)).
-    const __m256i rem = _mm256_and_si256(r, mask);
-    const __m256i thr = _mm256_sub_epi32(half, _mm256_cmpgt_epi32(zero, r));
-    r = _mm256_sub_epi32(_mm256_sra_epi32(r, rsh), _mm256_cmpgt_epi32(rem, thr));
-    r = _mm256_min_epi32(_mm256_max_epi32(r, vlo), vhi);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_add_epi32(r, vzp));
+    const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mult + i));
+    q.m_even = m;
+    q.m_odd = _mm256_srli_epi64(m, 32);
+    set_shifts(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(shift + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q, true));
   }
-  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
+  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 // The same arithmetic on 16 lanes with AVX-512 mask registers.
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512i high_mul_512(__m512i p) {
@@ -447,7 +490,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx51
     q.half = _mm512_srai_epi32(q.mask, 1);
     _mm512_storeu_si512(out + i, requantize16(_mm512_loadu_si512(acc + i), q, true));
   }
-  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
+  if (i < n) requantize_lanes_avx2(acc + i, n - i, mult + i, shift + i, zp, lo, hi, out + i);
 }
 
 }  // namespace
@@ -455,6 +498,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx51
 void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
                       int32_t lo, int32_t hi, int32_t* out) {
   if (isa == Isa::Avx512Vnni && n >= 16) return requantize_lanes_avx512(acc, n, mult, shift, zp, lo, hi, out);
+  if (isa != Isa::Scalar && n >= 8) return requantize_lanes_avx2(acc, n, mult, shift, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 
