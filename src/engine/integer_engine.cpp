@@ -89,7 +89,6 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int pbits = q_.options.accbits;
   acc.resize(static_cast<size_t>(d.groups * d.n * d.m));
   thread_local std::vector<uint8_t> packed;
-  thread_local std::vector<int32_t> c;
   if (node.op == model::OpKind::Gemm) {
     packed.assign(static_cast<size_t>(f.w.ld), 0);
     for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(input[k] + f.off);
@@ -183,20 +182,12 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   // accumulators and, with `out`, their requantization. Each output is its own dot product, so any split
   // of rows or channels gives the same registers.
   auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
-    const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
-    c.resize(static_cast<size_t>((j1 - j0) * mp));
-    kernels::gemm_u8s8(isa, src_packed, mp, kq, f.w, g * d.n + j0, j1 - j0,
-                       f.init.data() + g * d.n + j0, c.data(), mp);
-    for (int64_t j = j0; j < j1; ++j) {
-      const int32_t* src = c.data() + (j - j0) * mp;
-      const int64_t first = (g * d.n + j) * d.m + m0;
-      int32_t* dst = acc_p + first;
-      if (pbits < 32)
-        for (int64_t m = 0; m < ml; ++m) dst[m] = wrap_p(src[m], pbits);
-      else
-        std::copy(src, src + ml, dst);
-      if (out_p) requantize_span(l, g * d.n + j, dst, ml, out_p + first);
-    }
+    const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow;
+    const int64_t first = (g * d.n + j0) * d.m + m0;
+    kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,
+                       acc_p + first, d.m);
+    if (out_p)
+      for (int64_t j = j0; j < j1; ++j) requantize_span(l, g * d.n + j, acc_p + first + (j - j0) * d.m, ml, out_p + first + (j - j0) * d.m);
   };
   // Rows [y0, y1) of groups [g0, g1), start to end in one thread.
   auto groups = [&](int64_t g0, int64_t g1, int64_t y0, int64_t y1) {

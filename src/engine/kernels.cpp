@@ -37,6 +37,7 @@ FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm512_loadu_si512(p); }
 FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm512_dpbusd_epi32(acc, a, b); }
 FTDLA_INLINE void store(int32_t* p, Vec v) { _mm512_storeu_si512(p, v); }
 FTDLA_INLINE int32_t hsum(Vec v) { return _mm512_reduce_add_epi32(v); }
+FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm512_sra_epi32(_mm512_sll_epi32(v, sh), sh); }
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET
@@ -54,6 +55,7 @@ FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpre
 FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm256_dpbusd_avx_epi32(acc, a, b); }
 FTDLA_INLINE void store(int32_t* p, Vec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
+FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh); }
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET
@@ -66,6 +68,15 @@ FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
 // in its own int32 lane.
 namespace avx2 {
 #define FTDLA_TARGET __attribute__((target("avx2")))
+using Vec = __m256i;
+constexpr int kLanes = 8;
+FTDLA_TARGET __attribute__((always_inline)) static inline void store(int32_t* p, Vec v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
+FTDLA_TARGET __attribute__((always_inline)) static inline Vec wrap(Vec v, __m128i sh) {
+  return _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh);
+}
+#include "kernels_store.inc"
 FTDLA_TARGET __attribute__((always_inline)) static inline __m256i broadcast_pair(const int16_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -74,7 +85,7 @@ FTDLA_TARGET __attribute__((always_inline)) static inline __m256i broadcast_pair
 
 template <int NR>
 FTDLA_TARGET static void tile(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw,
-                              const int32_t* init, int32_t* c, int64_t ldc, int64_t m0) {
+                              const int32_t* init, int32_t* c, int64_t ldc, int64_t m0, int64_t ml, __m128i sh) {
   constexpr int MR = 2;  // 16 pixels (kMAlign)
   const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
   __m256i acc[NR][MR];
@@ -99,24 +110,25 @@ FTDLA_TARGET static void tile(const uint8_t* a, int64_t mp, int64_t kq, const in
     }
   }
   for (int j = 0; j < NR; ++j)
-    for (int i = 0; i < MR; ++i) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + j * ldc + m0 + i * 8), acc[j][i]);
+    for (int i = 0; i < MR; ++i) store_out(c + j * ldc + m0 + i * 8, acc[j][i], ml - m0 - i * 8, sh);
 }
 
 template <int NR>
-FTDLA_TARGET static void row_block(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw,
-                                   const int32_t* init, int32_t* c, int64_t ldc) {
-  for (int64_t m0 = 0; m0 < mp; m0 += kMAlign) tile<NR>(a, mp, kq, w, ldw, init, c, ldc, m0);
+FTDLA_TARGET static void row_block(const uint8_t* a, int64_t ml, int64_t kq, const int16_t* w, int64_t ldw,
+                                   const int32_t* init, int32_t* c, int64_t ldc, __m128i sh) {
+  const int64_t mp = round_up(ml, kMAlign);
+  for (int64_t m0 = 0; m0 < mp; m0 += kMAlign) tile<NR>(a, mp, kq, w, ldw, init, c, ldc, m0, ml, sh);
 }
 
-FTDLA_TARGET void gemm(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw, int64_t n,
-                       const int32_t* init, int32_t* c, int64_t ldc) {
+FTDLA_TARGET void gemm(const uint8_t* a, int64_t ml, int64_t kq, const int16_t* w, int64_t ldw, int64_t n,
+                       const int32_t* init, int32_t* c, int64_t ldc, __m128i sh) {
   constexpr int kNr = 4;  // 4 x 2 accumulators, 4 input halves and 2 weight pairs: 14 of the 16 ymm
   int64_t j = 0;
-  for (; j + kNr <= n; j += kNr) row_block<kNr>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc);
+  for (; j + kNr <= n; j += kNr) row_block<kNr>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh);
   switch (n - j) {
-    case 3: row_block<3>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
-    case 2: row_block<2>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
-    case 1: row_block<1>(a, mp, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc); break;
+    case 3: row_block<3>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
+    case 2: row_block<2>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
+    case 1: row_block<1>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
     default: break;
   }
 }
@@ -147,14 +159,16 @@ FTDLA_TARGET void gemv(const uint8_t* x, int64_t kp, const int16_t* w, int64_t l
 
 // ---- Scalar: the same packed layouts, one product at a time (modular uint32 arithmetic) -----------------
 namespace scalar {
-void gemm(const uint8_t* a, int64_t mp, int64_t kq, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
-          int32_t* c, int64_t ldc) {
+void gemm(const uint8_t* a, int64_t ml, int64_t kq, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
+          int32_t* c, int64_t ldc, int pbits) {
+  const int64_t mp = round_up(ml, kMAlign);
+  const int sh = 32 - pbits;
   for (int64_t j = 0; j < n; ++j)
-    for (int64_t m = 0; m < mp; ++m) {
+    for (int64_t m = 0; m < ml; ++m) {
       uint32_t s = static_cast<uint32_t>(init[j]);
       for (int64_t k = 0; k < 4 * kq; ++k)
         s += static_cast<uint32_t>(a[((k / 4) * mp + m) * 4 + k % 4]) * static_cast<uint32_t>(w[j * ldw + k]);
-      c[j * ldc + m] = static_cast<int32_t>(s);
+      c[j * ldc + m] = static_cast<int32_t>(s << sh) >> sh;
     }
 }
 void gemv(const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init, int32_t* out) {
@@ -298,15 +312,16 @@ void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* dst) {
     for (int j = 0; j < 4; ++j) dst[4 * x + j] = rows[j][x];
 }
 
-void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const PackedWeights& pw, int64_t row0, int64_t n,
-               const int32_t* init, int32_t* c, int64_t ldc) {
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWeights& pw, int64_t row0, int64_t n,
+               const int32_t* init, int pbits, int32_t* c, int64_t ldc) {
   const int8_t* w = pw.w.data() + row0 * pw.ld;
   const int64_t ldw = pw.ld;
+  const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
   switch (isa) {
-    case Isa::Avx512Vnni: return avx512vnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
-    case Isa::AvxVnni: return avxvnni::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
-    case Isa::Avx2: return avx2::gemm(a, mp, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc);
-    case Isa::Scalar: return scalar::gemm(a, mp, kq, w, ldw, n, init, c, ldc);
+    case Isa::Avx512Vnni: return avx512vnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh);
+    case Isa::AvxVnni: return avxvnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh);
+    case Isa::Avx2: return avx2::gemm(a, ml, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc, sh);
+    case Isa::Scalar: return scalar::gemm(a, ml, kq, w, ldw, n, init, c, ldc, pbits);
   }
 }
 

@@ -53,11 +53,12 @@ inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 /// writes exactly n pixels).
 void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* packed);
 
-/// C[j][m] = init[j] + sum_{k < 4*kq} W[row0 + j][k] * A(k, m)  (mod 2^32), for j < n, m < mp.
-/// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together); mp is a multiple
-/// of kMAlign; 4*kq <= w.ld (rows are zero-padded past the true K).
-void gemm_u8s8(Isa isa, const uint8_t* a, int64_t mp, int64_t kq, const PackedWeights& w, int64_t row0, int64_t n,
-               const int32_t* init, int32_t* c, int64_t ldc);
+/// C[j][m] = wrap_P(init[j] + sum_{k < 4*kq} W[row0 + j][k] * A(k, m)), for j < n, m < ml, where wrap_P
+/// keeps the low `pbits` bits of the exact sum (mod 2^32) sign-extended: the P-bit accumulator register.
+/// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together), mp = round_up(ml,
+/// kMAlign) (the padding columns are computed, not stored); 4*kq <= w.ld (rows are zero-padded past K).
+void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWeights& w, int64_t row0, int64_t n,
+               const int32_t* init, int pbits, int32_t* c, int64_t ldc);
 
 /// out[j] = init[j] + sum_{k < w.ld} W[j][k] * x[k]  (mod 2^32), j < n; x has w.ld bytes, zero-padded.
 void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& w, int64_t n, const int32_t* init, int32_t* out);
