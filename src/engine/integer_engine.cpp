@@ -118,7 +118,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int32_t off = f.off;
   // Plane rows (padded coordinates) that output rows [y0, y1) read.
   auto fill_plane = [&](int64_t y0, int64_t y1) {
-    plane.resize(static_cast<size_t>(channels * ph * pw));
+    plane.resize(static_cast<size_t>(channels * ph * pw + 16));  // + the slack interleave_rows4_2d reads
     const int64_t py0 = y0 * win.stride_h, py1 = std::min(ph, (y1 - 1) * win.stride_h + (kh - 1) * win.dilation_h + 1);
     uint8_t* const base = plane.data();
     const int64_t iy0 = std::max(py0, pt), iy1 = std::min(py1, pt + h);  // rows holding input (not padding)
@@ -131,12 +131,14 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   };
   // Rows [y0, y1) of group g in GEMM form, [k/4][m][4]: `pack` fills k-quads [q0, q1) of `dst` (pixels
   // padded to mp) by interleaving, for each output row, the four plane rows of the quad's taps (read in
-  // place at stride 1, gathered first otherwise): no im2col matrix, no separate interleave pass.
+  // place at stride 1, gathered first otherwise): no im2col matrix, no separate interleave pass. The
+  // padding pixels [ml, mp) hold whatever is there: their outputs are computed but never stored.
   auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst) {
     const int64_t ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
     const uint8_t* const group_plane = plane.data() + g * cg * ph * pw;
     thread_local std::vector<uint8_t> zeros, gathered;  // the k-padding row; strided taps
-    if (static_cast<int64_t>(zeros.size()) < ow) zeros.assign(static_cast<size_t>(ow), 0);
+    const int64_t ow16 = kernels::round_up(ow, 16);  // interleave_rows4_2d may read whole 16-byte steps
+    if (static_cast<int64_t>(zeros.size()) < ow16) zeros.assign(static_cast<size_t>(ow16), 0);
     gathered.resize(static_cast<size_t>(4 * ow));
     // k = (ci * kh + r) * kw + s, stepped rather than divided (three divisions per row were most of the
     // packing of a small layer such as LeNet-5's second convolution).
@@ -158,24 +160,32 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
         }
       }
       uint8_t* quad = dst + q * mp * 4;
-      for (int64_t y = y0; y < y1; ++y) {
-        const int64_t shift = y * win.stride_h * pw;
+      if (win.stride_w == 1) {
+        // All rows of the band in one call; rows may be written in whole 16-pixel steps within this quad.
         const uint8_t* rows[4];
+        int64_t strides[4];
         for (int64_t j = 0; j < 4; ++j) {
-          if (!base[j]) {
-            rows[j] = zeros.data();
-          } else if (win.stride_w == 1) {
-            rows[j] = base[j] + shift;
-          } else {
-            uint8_t* row = gathered.data() + j * ow;
-            const uint8_t* src = base[j] + shift;
-            for (int64_t x = 0; x < ow; ++x) row[x] = src[x * win.stride_w];
-            rows[j] = row;
-          }
+          rows[j] = base[j] ? base[j] + y0 * win.stride_h * pw : zeros.data();
+          strides[j] = base[j] ? win.stride_h * pw : 0;
         }
-        kernels::interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
+        kernels::interleave_rows4_2d(rows, strides, y1 - y0, ow, quad, mp);
+      } else {
+        for (int64_t y = y0; y < y1; ++y) {
+          const int64_t shift = y * win.stride_h * pw;
+          const uint8_t* rows[4];
+          for (int64_t j = 0; j < 4; ++j) {
+            if (!base[j]) {
+              rows[j] = zeros.data();
+            } else {
+              uint8_t* row = gathered.data() + j * ow;
+              const uint8_t* src = base[j] + shift;
+              for (int64_t x = 0; x < ow; ++x) row[x] = src[x * win.stride_w];
+              rows[j] = row;
+            }
+          }
+          kernels::interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
+        }
       }
-      std::fill(quad + ml * 4, quad + mp * 4, uint8_t{0});
     }
   };
   // Channels [j0, j1) of group g over rows [y0, y1) from packed input: one GEMM, then the P-bit

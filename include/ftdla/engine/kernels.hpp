@@ -52,6 +52,13 @@ inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 /// packed[4x + j] = rows[j][x] for x < n, j < 4 (SSE2 unpacks 16, 8 and 4 pixels at a time; reads and
 /// writes exactly n pixels).
 void interleave_rows4(const uint8_t* const rows[4], int64_t n, uint8_t* packed);
+/// interleave_rows4 for `nrows` rows of output pixels: row y of tap j is read from rows[j] + y * strides[j]
+/// (stride 0 repeats a row, such as a row of zeros) and lands at packed + 4 * y * n. A row may be written
+/// in whole 16-pixel steps, past its n pixels, where that stays within `room` pixels of `packed` (the rows
+/// after it, written later, overwrite the excess); such a row is read up to round_up(n, 16) bytes from
+/// its start, so the caller's sources need that much slack.
+void interleave_rows4_2d(const uint8_t* const rows[4], const int64_t strides[4], int64_t nrows, int64_t n,
+                         uint8_t* packed, int64_t room);
 
 /// C[j][m] = wrap_P(init[j] + sum_{k < 4*kq} W[row0 + j][k] * A(k, m)), for j < n, m < ml, where wrap_P
 /// keeps the low `pbits` bits of the exact sum (mod 2^32) sign-extended: the P-bit accumulator register.
