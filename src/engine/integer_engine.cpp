@@ -66,6 +66,12 @@ inline void center_scale(const int32_t* __restrict in, int64_t n, int32_t zp, in
 inline void add_into(int32_t* __restrict a, const int32_t* __restrict b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) a[i] += b[i];
 }
+/// One output row of a 2x2, stride-2 max pool whose windows lie inside the input (restrict: vectorized).
+inline void max_pool_2x2_row(const int32_t* __restrict r0, const int32_t* __restrict r1, int64_t ow,
+                             int32_t* __restrict dst) {
+  for (int64_t x = 0; x < ow; ++x)
+    dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
+}
 
 /// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
 inline int32_t wrap_p(int32_t v, int pbits) {
@@ -488,11 +494,7 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
       // The common 2x2 / stride 2 max pool: a straight loop over the row's interior windows.
       if (y_in && is_max && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 &&
           w.dilation_h == 1 && w.dilation_w == 1 && w.pads[1] == 0 && 2 * ow <= wd) {
-        const int32_t* r0 = plane + y0 * wd;
-        const int32_t* r1 = r0 + wd;
-        int32_t* dst = out.data() + (c * oh + y) * ow;
-        for (int64_t x = 0; x < ow; ++x)
-          dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
+        max_pool_2x2_row(plane + y0 * wd, plane + (y0 + 1) * wd, ow, out.data() + (c * oh + y) * ow);
         continue;
       }
       for (int64_t x = 0; x < ow; ++x) {

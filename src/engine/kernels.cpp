@@ -364,14 +364,12 @@ namespace {
 struct Requant256 {
   __m256i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
 };
-/// SRDHM on the 64-bit products of one parity: (p + nudge) / 2^31 truncated toward zero; bits 31..62 (all
-/// the int32 result has) are the same for a logical and an arithmetic shift.
+/// SRDHM on the 64-bit products of one parity. gemmlowp's (p + nudge) / 2^31 truncated toward zero, with
+/// nudge = 2^30 for p >= 0 and 1 - 2^30 for p < 0, equals floor((p + 2^30) / 2^31) for every p (for p < 0,
+/// truncation is floor((p + nudge + 2^31 - 1) / 2^31) and nudge + 2^31 - 1 = 2^30); bits 31..62 (all the
+/// int32 result has) are the same for a logical and an arithmetic shift.
 FTDLA_AVX2 __m256i high_mul_256(__m256i p) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i nudge_pos = _mm256_set1_epi64x(int64_t{1} << 30), nudge_neg = _mm256_set1_epi64x(1 - (int64_t{1} << 30));
-  const __m256i t = _mm256_add_epi64(p, _mm256_blendv_epi8(nudge_pos, nudge_neg, _mm256_cmpgt_epi64(zero, p)));
-  const __m256i tf = _mm256_add_epi64(t, _mm256_and_si256(_mm256_cmpgt_epi64(zero, t), _mm256_set1_epi64x((int64_t{1} << 31) - 1)));
-  return _mm256_srli_epi64(tf, 31);
+  return _mm256_srli_epi64(_mm256_add_epi64(p, _mm256_set1_epi64x(int64_t{1} << 30)), 31);
 }
 /// requantize_clamped on 8 lanes: saturating left shift (when `shift_left`), doubling high multiply,
 /// RoundingDivideByPOT, clamp (to [lo - zp, hi - zp], then + zp: no int32 overflow), zero point.
