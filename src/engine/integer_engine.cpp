@@ -73,11 +73,6 @@ inline void max_pool_2x2_row(const int32_t* __restrict r0, const int32_t* __rest
     dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
 }
 
-/// Wrap a 32-bit sum to the P-bit accumulator register (sign-extend bit P-1).
-inline int32_t wrap_p(int32_t v, int pbits) {
-  const int sh = 32 - pbits;
-  return static_cast<int32_t>(static_cast<uint32_t>(v) << sh) >> sh;
-}
 }  // namespace
 
 void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const {
@@ -98,9 +93,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   if (node.op == model::OpKind::Gemm) {
     packed.assign(static_cast<size_t>(f.w.ld), 0);
     for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(input[k] + f.off);
-    kernels::gemv_u8s8(isa, packed.data(), f.w, d.n, f.init.data(), acc.data());
-    if (pbits < 32)
-      for (auto& v : acc) v = wrap_p(v, pbits);
+    kernels::gemv_u8s8(isa, packed.data(), f.w, d.n, f.init.data(), pbits, acc.data());
     return;
   }
   // Conv: the input as unsigned bytes in a plane padded with the zero point (padding taps hold it), then

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/quant/float_requant.hpp"
 
@@ -35,6 +36,7 @@ FTDLA_INLINE Vec zero() { return _mm512_setzero_si512(); }
 FTDLA_INLINE Vec set1(int32_t v) { return _mm512_set1_epi32(v); }
 FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm512_loadu_si512(p); }
 FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm512_dpbusd_epi32(acc, a, b); }
+#include "kernels_vnni.inc"
 FTDLA_INLINE void store(int32_t* p, Vec v) { _mm512_storeu_si512(p, v); }
 FTDLA_INLINE int32_t hsum(Vec v) { return _mm512_reduce_add_epi32(v); }
 FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm512_sra_epi32(_mm512_sll_epi32(v, sh), sh); }
@@ -53,6 +55,7 @@ FTDLA_INLINE Vec zero() { return _mm256_setzero_si256(); }
 FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
 FTDLA_INLINE Vec load_a(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 FTDLA_INLINE Vec dp(Vec acc, Vec a, Vec b) { return _mm256_dpbusd_avx_epi32(acc, a, b); }
+#include "kernels_vnni.inc"
 FTDLA_INLINE void store(int32_t* p, Vec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
 FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh); }
@@ -68,92 +71,45 @@ FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm256_sra_epi32(_mm256_sll_ep
 // in its own int32 lane.
 namespace avx2 {
 #define FTDLA_TARGET __attribute__((target("avx2")))
+#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
 using Vec = __m256i;
 constexpr int kLanes = 8;
-FTDLA_TARGET __attribute__((always_inline)) static inline void store(int32_t* p, Vec v) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+constexpr int kNr = 4;  // 4 x 2 accumulators, 4 input halves and 2 weight pairs: 14 of the 16 ymm
+using Weight = int16_t;
+struct Input {
+  __m256i even, odd;  // (x0, x2) and (x1, x3) of each pixel's quad, as int16
+};
+struct Quad {
+  __m256i even, odd;  // (w0, w2) and (w1, w3), broadcast
+};
+FTDLA_INLINE Vec zero() { return _mm256_setzero_si256(); }
+FTDLA_INLINE Vec set1(int32_t v) { return _mm256_set1_epi32(v); }
+FTDLA_INLINE void store(int32_t* p, Vec v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+FTDLA_INLINE int32_t hsum(Vec v) { return hsum256(v); }
+FTDLA_INLINE Vec wrap(Vec v, __m128i sh) { return _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh); }
+FTDLA_INLINE Input load_input(const uint8_t* p) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return {_mm256_and_si256(v, _mm256_set1_epi16(0x00FF)), _mm256_srli_epi16(v, 8)};
 }
-FTDLA_TARGET __attribute__((always_inline)) static inline Vec wrap(Vec v, __m128i sh) {
-  return _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh);
+FTDLA_INLINE Quad load_quad(const int16_t* w4) {
+  int32_t e, o;
+  std::memcpy(&e, w4, 4);
+  std::memcpy(&o, w4 + 2, 4);
+  return {_mm256_set1_epi32(e), _mm256_set1_epi32(o)};
 }
-#include "kernels_store.inc"
-FTDLA_TARGET __attribute__((always_inline)) static inline __m256i broadcast_pair(const int16_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
+FTDLA_INLINE Vec dp(Vec acc, const Input& a, const Quad& b) {
+  return _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(a.even, b.even)), _mm256_madd_epi16(a.odd, b.odd));
 }
-
-template <int NR>
-FTDLA_TARGET static void tile(const uint8_t* a, int64_t mp, int64_t kq, const int16_t* w, int64_t ldw,
-                              const int32_t* init, int32_t* c, int64_t ldc, int64_t m0, int64_t ml, __m128i sh) {
-  constexpr int MR = 2;  // 16 pixels (kMAlign)
-  const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
-  __m256i acc[NR][MR];
-  for (int j = 0; j < NR; ++j)
-    for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_set1_epi32(init[j]);
-  const uint8_t* ap = a + m0 * 4;
-  // Two quads per iteration give the scheduler room (+8% on a Zen 3).
-#pragma GCC unroll 2
-  for (int64_t q = 0; q < kq; ++q, ap += mp * 4) {
-    __m256i even[MR], odd[MR];
-    for (int i = 0; i < MR; ++i) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ap + i * 32));
-      even[i] = _mm256_and_si256(v, low_bytes);
-      odd[i] = _mm256_srli_epi16(v, 8);
-    }
-    for (int j = 0; j < NR; ++j) {
-      const int16_t* wq = w + j * ldw + 4 * q;
-      const __m256i we = broadcast_pair(wq);
-      for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(even[i], we));
-      const __m256i wo = broadcast_pair(wq + 2);
-      for (int i = 0; i < MR; ++i) acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(odd[i], wo));
-    }
-  }
-  for (int j = 0; j < NR; ++j)
-    for (int i = 0; i < MR; ++i) store_out(c + j * ldc + m0 + i * 8, acc[j][i], ml - m0 - i * 8, sh);
-}
-
-template <int NR>
-FTDLA_TARGET static void row_block(const uint8_t* a, int64_t ml, int64_t kq, const int16_t* w, int64_t ldw,
-                                   const int32_t* init, int32_t* c, int64_t ldc, __m128i sh) {
-  const int64_t mp = round_up(ml, kMAlign);
-  for (int64_t m0 = 0; m0 < mp; m0 += kMAlign) tile<NR>(a, mp, kq, w, ldw, init, c, ldc, m0, ml, sh);
-}
-
-FTDLA_TARGET void gemm(const uint8_t* a, int64_t ml, int64_t kq, const int16_t* w, int64_t ldw, int64_t n,
-                       const int32_t* init, int32_t* c, int64_t ldc, __m128i sh) {
-  constexpr int kNr = 4;  // 4 x 2 accumulators, 4 input halves and 2 weight pairs: 14 of the 16 ymm
-  int64_t j = 0;
-  for (; j + kNr <= n; j += kNr) row_block<kNr>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh);
-  switch (n - j) {
-    case 3: row_block<3>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
-    case 2: row_block<2>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
-    case 1: row_block<1>(a, ml, kq, w + j * ldw, ldw, init + j, c + j * ldc, ldc, sh); break;
-    default: break;
-  }
-}
-
-template <int NR>
-FTDLA_TARGET static void gemv_rows(const uint8_t* x, int64_t kp, const int16_t* w, int64_t ldw, const int32_t* init,
-                                   int32_t* out) {
-  // 4 quads per step: x's bytes reordered to the weights' (0, 2, 1, 3) per quad and widened to int16.
+// The dot product steps 4 quads at a time: the input bytes reordered to the weights' (0, 2, 1, 3) per quad
+// and widened to int16.
+constexpr int64_t kGemvStep = 16;
+FTDLA_INLINE Vec dot(Vec acc, const uint8_t* x, const int16_t* w) {
   const __m128i order = _mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15);
-  __m256i acc[NR];
-  for (int j = 0; j < NR; ++j) acc[j] = _mm256_setzero_si256();
-  for (int64_t k = 0; k < kp; k += 16) {
-    const __m256i xv = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k)), order));
-    for (int j = 0; j < NR; ++j)
-      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(xv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ldw + k))));
-  }
-  for (int j = 0; j < NR; ++j) out[j] = static_cast<int32_t>(static_cast<uint32_t>(init[j]) + static_cast<uint32_t>(hsum256(acc[j])));
+  const __m256i xv = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)), order));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(xv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
 }
-
-FTDLA_TARGET void gemv(const uint8_t* x, int64_t kp, const int16_t* w, int64_t ldw, int64_t n, const int32_t* init,
-                       int32_t* out) {
-  int64_t j = 0;
-  for (; j + 4 <= n; j += 4) gemv_rows<4>(x, kp, w + j * ldw, ldw, init + j, out + j);
-  for (; j < n; ++j) gemv_rows<1>(x, kp, w + j * ldw, ldw, init + j, out + j);
-}
+#include "kernels_body.inc"
+#undef FTDLA_INLINE
 #undef FTDLA_TARGET
 }  // namespace avx2
 
@@ -162,20 +118,20 @@ namespace scalar {
 void gemm(const uint8_t* a, int64_t ml, int64_t kq, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init,
           int32_t* c, int64_t ldc, int pbits) {
   const int64_t mp = round_up(ml, kMAlign);
-  const int sh = 32 - pbits;
   for (int64_t j = 0; j < n; ++j)
     for (int64_t m = 0; m < ml; ++m) {
       uint32_t s = static_cast<uint32_t>(init[j]);
       for (int64_t k = 0; k < 4 * kq; ++k)
         s += static_cast<uint32_t>(a[((k / 4) * mp + m) * 4 + k % 4]) * static_cast<uint32_t>(w[j * ldw + k]);
-      c[j * ldc + m] = static_cast<int32_t>(s << sh) >> sh;
+      c[j * ldc + m] = static_cast<int32_t>(wrap_signed(s, pbits));
     }
 }
-void gemv(const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init, int32_t* out) {
+void gemv(const uint8_t* x, int64_t kp, const int8_t* w, int64_t ldw, int64_t n, const int32_t* init, int pbits,
+          int32_t* out) {
   for (int64_t j = 0; j < n; ++j) {
     uint32_t s = static_cast<uint32_t>(init[j]);
     for (int64_t k = 0; k < kp; ++k) s += static_cast<uint32_t>(x[k]) * static_cast<uint32_t>(w[j * ldw + k]);
-    out[j] = static_cast<int32_t>(s);
+    out[j] = static_cast<int32_t>(wrap_signed(s, pbits));
   }
 }
 }  // namespace scalar
@@ -345,14 +301,15 @@ void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWe
   }
 }
 
-void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, const int32_t* init, int32_t* out) {
+void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, const int32_t* init, int pbits,
+               int32_t* out) {
   const int8_t* w = pw.w.data();
   const int64_t kp = pw.ld, ldw = pw.ld;
   switch (isa) {
-    case Isa::Avx512Vnni: return avx512vnni::gemv(x, kp, w, ldw, n, init, out);
-    case Isa::AvxVnni: return avxvnni::gemv(x, kp, w, ldw, n, init, out);
-    case Isa::Avx2: return avx2::gemv(x, kp, pw.w16.data(), ldw, n, init, out);
-    case Isa::Scalar: return scalar::gemv(x, kp, w, ldw, n, init, out);
+    case Isa::Avx512Vnni: return avx512vnni::gemv(x, kp, w, ldw, n, init, pbits, out);
+    case Isa::AvxVnni: return avxvnni::gemv(x, kp, w, ldw, n, init, pbits, out);
+    case Isa::Avx2: return avx2::gemv(x, kp, pw.w16.data(), ldw, n, init, pbits, out);
+    case Isa::Scalar: return scalar::gemv(x, kp, w, ldw, n, init, pbits, out);
   }
 }
 

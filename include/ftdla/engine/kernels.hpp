@@ -67,8 +67,10 @@ void interleave_rows4_2d(const uint8_t* const rows[4], const int64_t strides[4],
 void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWeights& w, int64_t row0, int64_t n,
                const int32_t* init, int pbits, int32_t* c, int64_t ldc);
 
-/// out[j] = init[j] + sum_{k < w.ld} W[j][k] * x[k]  (mod 2^32), j < n; x has w.ld bytes, zero-padded.
-void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& w, int64_t n, const int32_t* init, int32_t* out);
+/// out[j] = wrap_P(init[j] + sum_{k < w.ld} W[j][k] * x[k]), j < n (wrap_P as in gemm_u8s8); x has w.ld
+/// bytes, zero-padded.
+void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& w, int64_t n, const int32_t* init, int pbits,
+               int32_t* out);
 
 /// out[i] = clamp(multiply_by_quantized_multiplier(acc[i], qm) + zp, lo, hi) for i < n: the engine's
 /// requantization of one output channel, bit-identical to quant::multiply_by_quantized_multiplier.
