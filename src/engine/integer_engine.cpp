@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "ftdla/engine/integer_engine.hpp"
 
+#include <emmintrin.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "ftdla/core/bits.hpp"
@@ -52,10 +54,20 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
 }
 
 namespace {
-/// dst[i] = src[i] + off as bytes. A function of its own: inside a lambda the byte stores may alias the
-/// captured bounds, which keeps the loop scalar.
+/// dst[i] = src[i] + off as bytes (the low byte, as the packed layouts keep it). A function of its own:
+/// inside a lambda the byte stores may alias the captured bounds, which keeps the loop scalar. Explicit
+/// 8-wide SSE2 steps: the compiler's 32-wide loop never runs on the short spans a small layer has.
 inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint8_t* __restrict dst) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
+  int64_t i = 0;
+  const __m128i o = _mm_set1_epi32(off), low = _mm_set1_epi32(0xFF);
+  for (; i + 8 <= n; i += 8) {
+    // Masked to the low byte first, so the saturating packs are exact.
+    const __m128i a = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), o), low);
+    const __m128i b = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 4)), o), low);
+    const __m128i w = _mm_packs_epi32(a, b);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(w, w));
+  }
+  for (; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
 }
 
 /// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
@@ -108,8 +120,12 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const uint8_t pad = static_cast<uint8_t>(q_.enc[L.inputs[0]].zero_point + f.off);
   // Every thread of a team builds the rows of the plane it reads in its own copy (thread_local names each
   // thread's own): no barrier, and bands of output rows read bands of the plane.
-  thread_local std::vector<uint8_t> plane;
+  // At column stride S > 1 each plane row is stored as S phases of pws columns (padded column c at
+  // (c % S) * pws + c / S): output pixel x's tap at column S * x + t is then pixel x of a stride-1 row that
+  // starts at phase t % S, offset t / S, so every stride packs from rows read in place.
+  thread_local std::vector<uint8_t> plane, row_bytes;
   const int64_t channels = is[0];
+  const int64_t phases = win.stride_w, pws = (pw + phases - 1) / phases, row_w = phases * pws;
   const bool padded = pt || pl || win.pads[2] || win.pads[3];
   int32_t* const acc_p = acc.data();
   if (out) out->resize(acc.size());
@@ -117,39 +133,58 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int32_t off = f.off;
   // Plane rows (padded coordinates) that output rows [y0, y1) read.
   auto fill_plane = [&](int64_t y0, int64_t y1) {
-    plane.resize(static_cast<size_t>(channels * ph * pw + 16));  // + the slack interleave_rows4_2d reads
+    plane.resize(static_cast<size_t>(channels * ph * row_w + 16));  // + the slack interleave_rows4_2d reads
     const int64_t py0 = y0 * win.stride_h, py1 = std::min(ph, (y1 - 1) * win.stride_h + (kh - 1) * win.dilation_h + 1);
     uint8_t* const base = plane.data();
     const int64_t iy0 = std::max(py0, pt), iy1 = std::min(py1, pt + h);  // rows holding input (not padding)
+    if (iy1 > iy0) row_bytes.resize(static_cast<size_t>((iy1 - iy0) * wd));
     for (int64_t ch = 0; ch < channels; ++ch) {
-      uint8_t* const rows = base + (ch * ph + py0) * pw;
-      if (padded) std::fill(rows, rows + (py1 - py0) * pw, pad);  // one call: the rows are contiguous
-      for (int64_t py = iy0; py < iy1; ++py)
-        to_bytes(input.data() + (ch * h + py - pt) * wd, wd, off, base + (ch * ph + py) * pw + pl);
+      uint8_t* const rows = base + (ch * ph + py0) * row_w;
+      if (padded) std::fill(rows, rows + (py1 - py0) * row_w, pad);  // one call: the rows are contiguous
+      if (iy1 <= iy0) continue;
+      const int32_t* const src = input.data() + (ch * h + iy0 - pt) * wd;  // the rows are contiguous here too
+      if (!padded && phases == 1) {
+        to_bytes(src, (iy1 - iy0) * wd, off, base + (ch * ph + iy0) * row_w);
+        continue;
+      }
+      to_bytes(src, (iy1 - iy0) * wd, off, row_bytes.data());
+      for (int64_t py = iy0; py < iy1; ++py) {
+        const uint8_t* const from = row_bytes.data() + (py - iy0) * wd;
+        uint8_t* const to = base + (ch * ph + py) * row_w;
+        if (phases == 1) {
+          std::memcpy(to + pl, from, static_cast<size_t>(wd));
+          continue;
+        }
+        for (int64_t p = 0; p < phases; ++p)  // padded columns pl + c with (pl + c) % S == p
+          for (int64_t c = ((p - pl) % phases + phases) % phases; c < wd; c += phases) to[p * pws + (pl + c) / phases] = from[c];
+      }
     }
   };
   // Rows [y0, y1) of group g in GEMM form, [k/4][m][4]: `pack` fills k-quads [q0, q1) of `dst` (pixels
-  // padded to mp) by interleaving, for each output row, the four plane rows of the quad's taps (read in
-  // place at stride 1, gathered first otherwise): no im2col matrix, no separate interleave pass. The
-  // padding pixels [ml, mp) hold whatever is there: their outputs are computed but never stored.
+  // padded to mp) by interleaving the four plane rows of each quad's taps, read in place (stride-1 rows of
+  // the phases): no im2col matrix, no separate interleave pass. The padding pixels [ml, mp) hold whatever
+  // is there: their outputs are computed but never stored.
   auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst) {
     const int64_t ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
-    const uint8_t* const group_plane = plane.data() + g * cg * ph * pw;
-    thread_local std::vector<uint8_t> zeros, gathered;  // the k-padding row; strided taps
+    const uint8_t* const group_plane = plane.data() + g * cg * ph * row_w;
+    thread_local std::vector<uint8_t> zeros;  // the k-padding row
     const int64_t ow16 = kernels::round_up(ow, 16);  // interleave_rows4_2d may read whole 16-byte steps
     if (static_cast<int64_t>(zeros.size()) < ow16) zeros.assign(static_cast<size_t>(ow16), 0);
-    gathered.resize(static_cast<size_t>(4 * ow));
     // k = (ci * kh + r) * kw + s, stepped rather than divided (three divisions per row were most of the
     // packing of a small layer such as LeNet-5's second convolution).
     int64_t ci = 4 * q0 / (kh * kw), r = (4 * q0 / kw) % kh, s = 4 * q0 % kw;
     for (int64_t q = q0; q < q1; ++q) {
-      const uint8_t* base[4];
+      const uint8_t* rows[4];
+      int64_t strides[4];
       for (int64_t j = 0; j < 4; ++j) {
         if (4 * q + j >= d.k) {
-          base[j] = nullptr;  // zero weights pad k; the zero row keeps the bytes defined
+          rows[j] = zeros.data();  // zero weights pad k; the zero row keeps the bytes defined
+          strides[j] = 0;
           continue;
         }
-        base[j] = group_plane + (ci * ph + r * win.dilation_h) * pw + s * win.dilation_w;
+        const int64_t t = s * win.dilation_w;  // the tap's column offset
+        rows[j] = group_plane + (ci * ph + r * win.dilation_h + y0 * win.stride_h) * row_w + (t % phases) * pws + t / phases;
+        strides[j] = win.stride_h * row_w;
         if (++s == kw) {
           s = 0;
           if (++r == kh) {
@@ -158,33 +193,8 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
           }
         }
       }
-      uint8_t* quad = dst + q * mp * 4;
-      if (win.stride_w == 1) {
-        // All rows of the band in one call; rows may be written in whole 16-pixel steps within this quad.
-        const uint8_t* rows[4];
-        int64_t strides[4];
-        for (int64_t j = 0; j < 4; ++j) {
-          rows[j] = base[j] ? base[j] + y0 * win.stride_h * pw : zeros.data();
-          strides[j] = base[j] ? win.stride_h * pw : 0;
-        }
-        kernels::interleave_rows4_2d(rows, strides, y1 - y0, ow, quad, mp);
-      } else {
-        for (int64_t y = y0; y < y1; ++y) {
-          const int64_t shift = y * win.stride_h * pw;
-          const uint8_t* rows[4];
-          for (int64_t j = 0; j < 4; ++j) {
-            if (!base[j]) {
-              rows[j] = zeros.data();
-            } else {
-              uint8_t* row = gathered.data() + j * ow;
-              const uint8_t* src = base[j] + shift;
-              for (int64_t x = 0; x < ow; ++x) row[x] = src[x * win.stride_w];
-              rows[j] = row;
-            }
-          }
-          kernels::interleave_rows4(rows, ow, quad + (y - y0) * ow * 4);
-        }
-      }
+      // All rows of the band in one call; rows may be written in whole 16-pixel steps within this quad.
+      kernels::interleave_rows4_2d(rows, strides, y1 - y0, ow, dst + q * mp * 4, mp);
     }
   };
   // Channels [j0, j1) of group g over rows [y0, y1) from packed input: one GEMM, then the P-bit
