@@ -70,6 +70,15 @@ inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint
   for (; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
 }
 
+/// dst[i] = src[i * step], i < n (a phase of a strided convolution's input row; restrict, like to_bytes).
+inline void take_every(const uint8_t* __restrict src, int64_t n, int64_t step, uint8_t* __restrict dst) {
+  if (step == 2) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[2 * i];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i * step];
+}
+
 /// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
 /// int32 stores may alias a lambda's captured int32 values.
 inline void center_scale(const int32_t* __restrict in, int64_t n, int32_t zp, int32_t up, int32_t* __restrict out) {
@@ -131,6 +140,16 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   if (out) out->resize(acc.size());
   int32_t* const out_p = out ? out->data() : nullptr;
   const int32_t off = f.off;
+  // Per phase p, the input columns c with (pl + c) % S == p: the first, how many, and where they go.
+  struct PhaseSpan {
+    int64_t first, count, dst;
+  };
+  std::vector<PhaseSpan> phase_spans;  // read by every thread of a team (so not thread_local)
+  if (phases > 1)
+    for (int64_t p = 0; p < phases; ++p) {
+      const int64_t c0 = ((p - pl) % phases + phases) % phases;
+      if (c0 < wd) phase_spans.push_back({c0, (wd - c0 + phases - 1) / phases, p * pws + (pl + c0) / phases});
+    }
   // Plane rows (padded coordinates) that output rows [y0, y1) read.
   auto fill_plane = [&](int64_t y0, int64_t y1) {
     plane.resize(static_cast<size_t>(channels * ph * row_w + 16));  // + the slack interleave_rows4_2d reads
@@ -155,8 +174,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
           std::memcpy(to + pl, from, static_cast<size_t>(wd));
           continue;
         }
-        for (int64_t p = 0; p < phases; ++p)  // padded columns pl + c with (pl + c) % S == p
-          for (int64_t c = ((p - pl) % phases + phases) % phases; c < wd; c += phases) to[p * pws + (pl + c) / phases] = from[c];
+        for (const PhaseSpan& ps : phase_spans) take_every(from + ps.first, ps.count, phases, to + ps.dst);
       }
     }
   };
