@@ -364,6 +364,11 @@ FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
   q.hi = _mm256_set1_epi32(hi - zp);
   q.zp = _mm256_set1_epi32(zp);
 }
+/// All-ones in the first min(live, 8) int32 lanes (the mask of vpmaskmovd).
+FTDLA_AVX2 __m256i tail_mask(int64_t live) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(live, 8))),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
 #undef FTDLA_AVX2
 
 __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
@@ -377,7 +382,10 @@ __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
                         requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q, shift_left));
-  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
+  if (i < n) {  // the last n % 8 lanes under a mask (rows are short: 49 or 7 pixels)
+    const __m256i live = tail_mask(n - i);
+    _mm256_maskstore_epi32(out + i, live, requantize8(_mm256_maskload_epi32(acc + i, live), q, shift_left));
+  }
 }
 
 // requantize_row_avx2 with a multiplier and a shift per lane.
@@ -386,16 +394,15 @@ __attribute__((target("avx2"))) void requantize_lanes_avx2(const int32_t* acc, i
                                                            int32_t* out) {
   Requant256 q;
   set_clamp(q, zp, lo, hi);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mult + i));
+  // Whole vectors, then the last n % 8 lanes under a mask (masked-off lanes load 0: multiplier and shift 0).
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i live = tail_mask(n - i);
+    const __m256i m = _mm256_maskload_epi32(mult + i, live);
     q.m_even = m;
     q.m_odd = _mm256_srli_epi64(m, 32);
-    set_shifts(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(shift + i)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q, true));
+    set_shifts(q, _mm256_maskload_epi32(shift + i, live));
+    _mm256_maskstore_epi32(out + i, live, requantize8(_mm256_maskload_epi32(acc + i, live), q, true));
   }
-  for (; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 // The same arithmetic on 16 lanes with AVX-512 mask registers.
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512i high_mul_512(__m512i p) {
@@ -488,7 +495,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void requantize_lanes_avx51
 void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
                       int32_t lo, int32_t hi, int32_t* out) {
   if (isa == Isa::Avx512Vnni && n >= 16) return requantize_lanes_avx512(acc, n, mult, shift, zp, lo, hi, out);
-  if (isa != Isa::Scalar && n >= 8) return requantize_lanes_avx2(acc, n, mult, shift, zp, lo, hi, out);
+  if (isa != Isa::Scalar) return requantize_lanes_avx2(acc, n, mult, shift, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], {mult[i], shift[i]}, zp, lo, hi);
 }
 
@@ -497,7 +504,7 @@ void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMult
   // The vector paths assume a shift quantize() can produce; anything else takes the (defined) scalar path.
   const bool usual_shift = qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
   if (usual_shift && isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
-  if (usual_shift && isa != Isa::Scalar && n >= 8) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
+  if (usual_shift && isa != Isa::Scalar) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
 }
 

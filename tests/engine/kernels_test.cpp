@@ -165,6 +165,35 @@ TEST(Kernels, RequantizeRowMatchesScalarAtExtremes) {
     }
 }
 
+TEST(Kernels, RequantizeShortRowsInPlaceLeaveTheirNeighboursAlone) {
+  // Rows of 1 to 20 elements (the masked last vector), written in place as the Add does and into a buffer
+  // whose element past the row is a sentinel that must survive.
+  Rng r(41);
+  const quant::QuantizedMultiplier qm{1518500250, -7};
+  for (int64_t n = 1; n <= 20; ++n)
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      std::vector<int32_t> acc(static_cast<size_t>(n) + 1), mult(acc.size()), shift(acc.size());
+      for (size_t i = 0; i < acc.size(); ++i) {
+        acc[i] = static_cast<int32_t>(r());
+        mult[i] = static_cast<int32_t>((1u << 30) + r.below(1u << 30));
+        shift[i] = static_cast<int32_t>(r.below(40)) - 31;
+      }
+      std::vector<int32_t> ref(acc.size(), 777), fast(acc.size(), 777);
+      kernels::requantize_row(kernels::Isa::Scalar, acc.data(), n, qm, 5, -128, 127, ref.data());
+      kernels::requantize_row(isa, acc.data(), n, qm, 5, -128, 127, fast.data());
+      ASSERT_EQ(fast, ref) << "row n " << n << " isa " << kernels::isa_name(isa);
+      std::vector<int32_t> in_place = acc;
+      kernels::requantize_row(isa, in_place.data(), n, qm, 5, -128, 127, in_place.data());
+      ref.back() = acc.back();
+      ASSERT_EQ(in_place, ref) << "in place n " << n << " isa " << kernels::isa_name(isa);
+      std::fill(ref.begin(), ref.end(), 777);
+      std::fill(fast.begin(), fast.end(), 777);
+      kernels::requantize_lanes(kernels::Isa::Scalar, acc.data(), n, mult.data(), shift.data(), 5, -128, 127, ref.data());
+      kernels::requantize_lanes(isa, acc.data(), n, mult.data(), shift.data(), 5, -128, 127, fast.data());
+      ASSERT_EQ(fast, ref) << "lanes n " << n << " isa " << kernels::isa_name(isa);
+    }
+}
+
 TEST(Kernels, RequantizeLanesMatchesScalarWithAMultiplierAndShiftPerElement) {
   // Every lane its own multiplier and shift in [-31, 31], accumulators at the int32 limits and random:
   // 200,000 elements, clamped and unclamped, odd lengths (the scalar tail).
