@@ -108,6 +108,62 @@ FTDLA_INLINE Vec dot(Vec acc, const uint8_t* x, const int16_t* w) {
   const __m256i xv = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)), order));
   return _mm256_add_epi32(acc, _mm256_madd_epi16(xv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
 }
+template <int NR, int MR>
+struct HandLoop {  // the body's intrinsics
+  static constexpr bool kHas = false;
+  static void run(Vec (&)[NR][MR], const uint8_t*, int64_t, int64_t, const Weight*, int64_t) {}
+};
+alignas(32) inline constexpr uint16_t kLowBytes[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+/// The 4 x 16 tile's k loop (the bulk of every convolution) in assembly: GCC spills two of its eight
+/// accumulators and shuffles the rest between registers; by hand the 16 ymm registers hold the 8
+/// accumulators, 4 input halves, 2 weight pairs and 2 products. The same instructions as the intrinsics
+/// (vpand/vpsrlw split, vpbroadcastd weight pairs, vpmaddwd, vpaddd), so the same sums (kernels_test).
+template <>
+struct HandLoop<4, 2> {
+  static constexpr bool kHas = true;
+  FTDLA_TARGET static void run(Vec (&acc)[4][2], const uint8_t* ap, int64_t step, int64_t kq, const int16_t* w,
+                               int64_t ldw) {
+    if (kq <= 0) return;
+    const int64_t ldw_bytes = ldw * 2;
+    const int16_t* w3 = w + 3 * ldw;
+    __asm__ volatile(
+        "1:\n\t"
+        "vmovdqu (%[ap]), %%ymm9\n\t"
+        "vmovdqu 32(%[ap]), %%ymm11\n\t"
+        "vpand (%[mask]), %%ymm9, %%ymm8\n\t"
+        "vpsrlw $8, %%ymm9, %%ymm9\n\t"
+        "vpand (%[mask]), %%ymm11, %%ymm10\n\t"
+        "vpsrlw $8, %%ymm11, %%ymm11\n\t"
+        "add %[step], %[ap]\n\t"
+// One weight row: its (w0, w2) and (w1, w3) pairs broadcast, times both pixel vectors' halves.
+#define FTDLA_ROW(ADDR0, ADDR1, A0, A1)      \
+  "vpbroadcastd " ADDR0 ", %%ymm12\n\t"       \
+  "vpbroadcastd " ADDR1 ", %%ymm13\n\t"       \
+  "vpmaddwd %%ymm12, %%ymm8, %%ymm14\n\t"     \
+  "vpmaddwd %%ymm13, %%ymm9, %%ymm15\n\t"     \
+  "vpaddd %%ymm14, %[" A0 "], %[" A0 "]\n\t"  \
+  "vpaddd %%ymm15, %[" A0 "], %[" A0 "]\n\t"  \
+  "vpmaddwd %%ymm12, %%ymm10, %%ymm14\n\t"    \
+  "vpmaddwd %%ymm13, %%ymm11, %%ymm15\n\t"    \
+  "vpaddd %%ymm14, %[" A1 "], %[" A1 "]\n\t"  \
+  "vpaddd %%ymm15, %[" A1 "], %[" A1 "]\n\t"
+        FTDLA_ROW("(%[w])", "4(%[w])", "a00", "a01")
+        FTDLA_ROW("(%[w],%[ld])", "4(%[w],%[ld])", "a10", "a11")
+        FTDLA_ROW("(%[w],%[ld],2)", "4(%[w],%[ld],2)", "a20", "a21")
+        FTDLA_ROW("(%[w3])", "4(%[w3])", "a30", "a31")
+#undef FTDLA_ROW
+        "add $8, %[w]\n\t"
+        "add $8, %[w3]\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        : [a00] "+x"(acc[0][0]), [a01] "+x"(acc[0][1]), [a10] "+x"(acc[1][0]), [a11] "+x"(acc[1][1]),
+          [a20] "+x"(acc[2][0]), [a21] "+x"(acc[2][1]), [a30] "+x"(acc[3][0]), [a31] "+x"(acc[3][1]),
+          [ap] "+r"(ap), [w] "+r"(w), [w3] "+r"(w3), [n] "+r"(kq)
+        : [step] "r"(step), [ld] "r"(ldw_bytes), [mask] "r"(kLowBytes)
+        : "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+  }
+};
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET
