@@ -79,14 +79,6 @@ inline void take_every(const uint8_t* __restrict src, int64_t n, int64_t step, u
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i * step];
 }
 
-/// out[i] = (in[i] - zp) * up (the Add's operands on a common scale). A function of its own like to_bytes:
-/// int32 stores may alias a lambda's captured int32 values.
-inline void center_scale(const int32_t* __restrict in, int64_t n, int32_t zp, int32_t up, int32_t* __restrict out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - zp) * up;
-}
-inline void add_into(int32_t* __restrict a, const int32_t* __restrict b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
-}
 /// One output row of a 2x2, stride-2 max pool whose windows lie inside the input (restrict: vectorized).
 inline void max_pool_2x2_row(const int32_t* __restrict r0, const int32_t* __restrict r1, int64_t ow,
                              int32_t* __restrict dst) {
@@ -446,23 +438,12 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
         for (size_t i = 0; i < in.size(); ++i) out[i] = add_one(l, in[i], b[i]);
         return;
       }
-      // add_one's three requantizations as vector rows (unclamped rows are exact: kernels_test).
-      thread_local std::vector<int32_t> s1, s2;
+      // add_one's three requantizations fused in one vector pass (kernels_test: equal to add_one's steps).
       const int64_t n = static_cast<int64_t>(in.size());
-      s1.resize(in.size());
-      s2.resize(in.size());
-      int32_t* const p1 = s1.data();  // shared by a team (not each thread's thread_local)
-      int32_t* const p2 = s2.data();
-      const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point, up = 1 << L.left_shift;
+      const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
       auto span = [&](int64_t i0, int64_t i1) {
-        center_scale(in.data() + i0, i1 - i0, z1, up, p1 + i0);
-        center_scale(b.data() + i0, i1 - i0, z2, up, p2 + i0);
-        constexpr int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
-        kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_in[0], 0, lo, hi, p1 + i0);
-        kernels::requantize_row(isa, p2 + i0, i1 - i0, L.add_in[1], 0, lo, hi, p2 + i0);
-        add_into(p1 + i0, p2 + i0, i1 - i0);
-        kernels::requantize_row(isa, p1 + i0, i1 - i0, L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max,
-                                out.data() + i0);
+        kernels::add_requantize(isa, in.data() + i0, b.data() + i0, i1 - i0, z1, z2, L.left_shift, L.add_in[0],
+                                L.add_in[1], L.add_out, q_.enc[L.output].zero_point, L.act_min, L.act_max, out.data() + i0);
       };
       if (threaded && n * 128 >= layer_parallel_macs_ && omp_get_max_threads() > 1) {
 #pragma omp parallel

@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "ftdla/core/bits.hpp"
@@ -562,6 +563,53 @@ void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMult
   if (usual_shift && isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
   if (usual_shift && isa != Isa::Scalar) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
+}
+
+namespace {
+/// Requant256 of one multiplier (any usual shift), clamped to [lo, hi] around zp.
+__attribute__((target("avx2"))) Requant256 requant256(quant::QuantizedMultiplier qm, int32_t zp, int32_t lo, int32_t hi) {
+  Requant256 q;
+  q.m_even = q.m_odd = _mm256_set1_epi32(qm.multiplier);
+  set_shifts(q, _mm256_set1_epi32(qm.shift));
+  set_clamp(q, zp, lo, hi);
+  return q;
+}
+
+__attribute__((target("avx2"))) void add_requantize_avx2(const int32_t* a, const int32_t* b, int64_t n, int32_t z1,
+                                                         int32_t z2, int left_shift, quant::QuantizedMultiplier in1,
+                                                         quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
+                                                         int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min(), kMax = std::numeric_limits<int32_t>::max();
+  const Requant256 q1 = requant256(in1, 0, kMin, kMax), q2 = requant256(in2, 0, kMin, kMax);
+  const Requant256 qo = requant256(out_qm, zp, lo, hi);
+  const __m256i vz1 = _mm256_set1_epi32(z1), vz2 = _mm256_set1_epi32(z2);
+  const __m128i up = _mm_cvtsi32_si128(left_shift);
+  for (int64_t i = 0; i < n; i += 8) {  // the last n % 8 lanes under a mask (in place: out may be a or b)
+    const __m256i live = tail_mask(n - i);
+    const __m256i x1 = _mm256_sll_epi32(_mm256_sub_epi32(_mm256_maskload_epi32(a + i, live), vz1), up);
+    const __m256i x2 = _mm256_sll_epi32(_mm256_sub_epi32(_mm256_maskload_epi32(b + i, live), vz2), up);
+    const __m256i sum = _mm256_add_epi32(requantize8(x1, q1, in1.shift > 0), requantize8(x2, q2, in2.shift > 0));
+    _mm256_maskstore_epi32(out + i, live, requantize8(sum, qo, out_qm.shift > 0));
+  }
+}
+}  // namespace
+
+void add_requantize(Isa isa, const int32_t* a, const int32_t* b, int64_t n, int32_t z1, int32_t z2, int left_shift,
+                    quant::QuantizedMultiplier in1, quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
+                    int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
+  auto usual = [](quant::QuantizedMultiplier qm) { return qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift; };
+  if (isa != Isa::Scalar && usual(in1) && usual(in2) && usual(out_qm) && left_shift >= 0 && left_shift < 32)
+    return add_requantize_avx2(a, b, n, z1, z2, left_shift, in1, in2, out_qm, zp, lo, hi, out);
+  for (int64_t i = 0; i < n; ++i) {
+    // uint32 steps: the wrapping the vector lanes have, without signed-overflow UB.
+    const auto scaled = [&](int32_t x, int32_t z) {
+      return static_cast<int32_t>((static_cast<uint32_t>(x) - static_cast<uint32_t>(z)) << left_shift);
+    };
+    const int32_t s1 = quant::multiply_by_quantized_multiplier(scaled(a[i], z1), in1);
+    const int32_t s2 = quant::multiply_by_quantized_multiplier(scaled(b[i], z2), in2);
+    out[i] = quant::requantize_clamped(static_cast<int32_t>(static_cast<uint32_t>(s1) + static_cast<uint32_t>(s2)), out_qm,
+                                       zp, lo, hi);
+  }
 }
 
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out) {

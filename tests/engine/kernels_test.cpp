@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <climits>
+#include <cmath>
 
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/rng.hpp"
@@ -192,6 +193,43 @@ TEST(Kernels, RequantizeShortRowsInPlaceLeaveTheirNeighboursAlone) {
       kernels::requantize_lanes(isa, acc.data(), n, mult.data(), shift.data(), 5, -128, 127, fast.data());
       ASSERT_EQ(fast, ref) << "lanes n " << n << " isa " << kernels::isa_name(isa);
     }
+}
+
+TEST(Kernels, FusedAddEqualsTheTfliteSteps) {
+  // The three requantizations of the int8 Add, written out with 64-bit intermediates, against the fused
+  // kernel on every ISA: realistic multipliers (scale ratios < 1 with 20 bits of headroom), zero points,
+  // clamps, all lengths to 40 (the masked tail), and in place.
+  Rng r(53);
+  for (int round = 0; round < 200; ++round) {
+    const int64_t n = round < 40 ? round + 1 : 1000 + round;
+    const int ls = round % 3 == 0 ? 20 : static_cast<int>(r.below(21));
+    const double s1 = 0.01 + 0.1 * r.below(1000) / 1000.0, s2 = 0.01 + 0.1 * r.below(1000) / 1000.0;
+    const double so = 0.02 + 0.2 * r.below(1000) / 1000.0, twice_max = 2 * std::max(s1, s2);
+    const quant::QuantizedMultiplier in1 = quant::quantize_multiplier(s1 / twice_max);
+    const quant::QuantizedMultiplier in2 = quant::quantize_multiplier(s2 / twice_max);
+    const quant::QuantizedMultiplier out_qm = quant::quantize_multiplier(twice_max / (std::ldexp(1.0, ls) * so));
+    const int32_t z1 = static_cast<int32_t>(r.below(256)) - 128, z2 = static_cast<int32_t>(r.below(256)) - 128;
+    const int32_t zp = static_cast<int32_t>(r.below(256)) - 128, lo = round % 2 ? -128 : 0, hi = 127;
+    std::vector<int32_t> a(n), b(n), want(n);
+    for (int64_t i = 0; i < n; ++i) {
+      a[i] = static_cast<int32_t>(r.below(256)) - 128;
+      b[i] = static_cast<int32_t>(r.below(256)) - 128;
+      const int32_t t1 = quant::multiply_by_quantized_multiplier(static_cast<int32_t>((int64_t{a[i]} - z1) << ls), in1);
+      const int32_t t2 = quant::multiply_by_quantized_multiplier(static_cast<int32_t>((int64_t{b[i]} - z2) << ls), in2);
+      want[i] = static_cast<int32_t>(
+          std::clamp<int64_t>(int64_t{quant::multiply_by_quantized_multiplier(t1 + t2, out_qm)} + zp, lo, hi));
+    }
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      std::vector<int32_t> got(n + 1, 777);
+      kernels::add_requantize(isa, a.data(), b.data(), n, z1, z2, ls, in1, in2, out_qm, zp, lo, hi, got.data());
+      ASSERT_EQ(got.back(), 777) << "wrote past n " << n << " isa " << kernels::isa_name(isa);
+      got.pop_back();
+      ASSERT_EQ(got, want) << "n " << n << " ls " << ls << " isa " << kernels::isa_name(isa);
+      std::vector<int32_t> in_place = a;
+      kernels::add_requantize(isa, in_place.data(), b.data(), n, z1, z2, ls, in1, in2, out_qm, zp, lo, hi, in_place.data());
+      ASSERT_EQ(in_place, want) << "in place n " << n << " isa " << kernels::isa_name(isa);
+    }
+  }
 }
 
 TEST(Kernels, RequantizeLanesMatchesScalarWithAMultiplierAndShiftPerElement) {

@@ -82,6 +82,14 @@ void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMult
 /// quantize() produces); bit-identical to the scalar arithmetic.
 void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mult, const int32_t* shift, int32_t zp,
                       int32_t lo, int32_t hi, int32_t* out);
+/// The TFLite int8 Add of two quantized tensors, fused: for i < n,
+///   s_t = multiply_by_quantized_multiplier((x_t[i] - z_t) * 2^left_shift, in_t), t = 1, 2 (int32),
+///   out[i] = clamp(multiply_by_quantized_multiplier(s_1 + s_2, out_qm) + zp, lo, hi),
+/// in one pass (the engine's Add; int32 arithmetic wraps as the scalar steps would, for in-range inputs
+/// never). out may be a or b.
+void add_requantize(Isa isa, const int32_t* a, const int32_t* b, int64_t n, int32_t z1, int32_t z2, int left_shift,
+                    quant::QuantizedMultiplier in1, quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
+                    int32_t zp, int32_t lo, int32_t hi, int32_t* out);
 /// out[i] = quant::float_requantize(acc[i], scale, zp, lo, hi) for i < n (ONNX Runtime's requantization);
 /// a plain loop the compiler vectorizes with the same IEEE float32 steps.
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out);
