@@ -136,12 +136,23 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   struct PhaseSpan {
     int64_t first, count, dst;
   };
-  std::vector<PhaseSpan> phase_spans;  // read by every thread of a team (so not thread_local)
+  // Only the phases and rows some tap reads are filled: a 1x1 stride-2 shortcut reads one phase of every
+  // other row, a quarter of its input. Both are read by every thread of a team (so not thread_local).
+  std::vector<PhaseSpan> phase_spans;
   if (phases > 1)
     for (int64_t p = 0; p < phases; ++p) {
+      bool read = false;
+      for (int64_t s = 0; s < kw; ++s) read |= s * win.dilation_w % phases == p;
       const int64_t c0 = ((p - pl) % phases + phases) % phases;
-      if (c0 < wd) phase_spans.push_back({c0, (wd - c0 + phases - 1) / phases, p * pws + (pl + c0) / phases});
+      if (read && c0 < wd) phase_spans.push_back({c0, (wd - c0 + phases - 1) / phases, p * pws + (pl + c0) / phases});
     }
+  std::vector<char> rows_read;  // empty: every row in a band is read
+  if (win.stride_h > 1) {
+    rows_read.assign(static_cast<size_t>(ph), 0);
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t r = 0; r < kh && y * win.stride_h + r * win.dilation_h < ph; ++r)
+        rows_read[static_cast<size_t>(y * win.stride_h + r * win.dilation_h)] = 1;
+  }
   // Plane rows (padded coordinates) that output rows [y0, y1) read.
   auto fill_plane = [&](int64_t y0, int64_t y1) {
     plane.resize(static_cast<size_t>(channels * ph * row_w + 16));  // + the slack interleave_rows4_2d reads
@@ -154,13 +165,19 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       if (padded) std::fill(rows, rows + (py1 - py0) * row_w, pad);  // one call: the rows are contiguous
       if (iy1 <= iy0) continue;
       const int32_t* const src = input.data() + (ch * h + iy0 - pt) * wd;  // the rows are contiguous here too
-      if (!padded && phases == 1) {
-        to_bytes(src, (iy1 - iy0) * wd, off, base + (ch * ph + iy0) * row_w);
-        continue;
+      if (rows_read.empty()) {
+        if (!padded && phases == 1) {
+          to_bytes(src, (iy1 - iy0) * wd, off, base + (ch * ph + iy0) * row_w);
+          continue;
+        }
+        to_bytes(src, (iy1 - iy0) * wd, off, row_bytes.data());
       }
-      to_bytes(src, (iy1 - iy0) * wd, off, row_bytes.data());
       for (int64_t py = iy0; py < iy1; ++py) {
-        const uint8_t* const from = row_bytes.data() + (py - iy0) * wd;
+        uint8_t* const from = row_bytes.data() + (py - iy0) * wd;
+        if (!rows_read.empty()) {
+          if (!rows_read[static_cast<size_t>(py)]) continue;
+          to_bytes(src + (py - iy0) * wd, wd, off, from);
+        }
         uint8_t* const to = base + (ch * ph + py) * row_w;
         if (phases == 1) {
           std::memcpy(to + pl, from, static_cast<size_t>(wd));
