@@ -230,6 +230,13 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
     const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow;
     const int64_t first = (g * d.n + j0) * d.m + m0;
+    if (out_p && !q_.float_requant) {  // requantized by the GEMM as it stores
+      const kernels::FusedRequant rq{L.requant.data() + g * d.n + j0, q_.enc[L.output].zero_point, L.act_min, L.act_max,
+                                     out_p + first};
+      kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,
+                         acc_p + first, d.m, &rq);
+      return;
+    }
     kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,
                        acc_p + first, d.m);
     if (out_p)

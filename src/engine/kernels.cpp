@@ -27,6 +27,66 @@ __attribute__((target("avx2"), always_inline)) static inline int32_t hsum256(__m
   return _mm_cvtsi128_si32(s);
 }
 
+// ---- AVX2 requantization arithmetic (the row kernels below and the AVX2 GEMM's fused epilogue) ----------
+namespace {
+#define FTDLA_AVX2 __attribute__((target("avx2"), always_inline)) static inline
+/// One requantization's constants on 8 lanes, as Requant512 below: multipliers (the odd lanes' in the low
+/// halves of the 64-bit lanes of m_odd), left and right shifts, the right shift's remainder mask and half,
+/// the saturation bounds of the left shift, the clamp (less the zero point) and the zero point.
+struct Requant256 {
+  __m256i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
+};
+/// SRDHM on the 64-bit products of one parity. gemmlowp's (p + nudge) / 2^31 truncated toward zero, with
+/// nudge = 2^30 for p >= 0 and 1 - 2^30 for p < 0, equals floor((p + 2^30) / 2^31) for every p (for p < 0,
+/// truncation is floor((p + nudge + 2^31 - 1) / 2^31) and nudge + 2^31 - 1 = 2^30); bits 31..62 (all the
+/// int32 result has) are the same for a logical and an arithmetic shift.
+FTDLA_AVX2 __m256i high_mul_256(__m256i p) {
+  return _mm256_srli_epi64(_mm256_add_epi64(p, _mm256_set1_epi64x(int64_t{1} << 30)), 31);
+}
+/// requantize_clamped on 8 lanes: saturating left shift (when `shift_left`), doubling high multiply,
+/// RoundingDivideByPOT, clamp (to [lo - zp, hi - zp], then + zp: no int32 overflow), zero point.
+FTDLA_AVX2 __m256i requantize8(__m256i x, const Requant256& q, bool shift_left) {
+  const __m256i zero = _mm256_setzero_si256();
+  if (shift_left) {
+    const __m256i over = _mm256_cmpgt_epi32(x, q.sat_hi), under = _mm256_cmpgt_epi32(q.sat_lo, x);
+    x = _mm256_sllv_epi32(x, q.left);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MAX), over);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MIN), under);
+  }
+  const __m256i q_even = high_mul_256(_mm256_mul_epi32(x, q.m_even));
+  const __m256i q_odd = high_mul_256(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q.m_odd));
+  __m256i r = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
+  // RoundingDivideByPOT: (r >> e) + (remainder > (mask >> 1) + (r < 0)).
+  const __m256i rem = _mm256_and_si256(r, q.mask);
+  const __m256i thr = _mm256_sub_epi32(q.half, _mm256_cmpgt_epi32(zero, r));
+  r = _mm256_sub_epi32(_mm256_srav_epi32(r, q.right), _mm256_cmpgt_epi32(rem, thr));
+  r = _mm256_min_epi32(_mm256_max_epi32(r, q.lo), q.hi);
+  return _mm256_add_epi32(r, q.zp);
+}
+/// Shifts, mask and saturation bounds of Requant256 from per-lane shifts in [-31, 31] (a right shift of 31
+/// gives mask 2^31 - 1 through wrapping, as in the scalar code).
+FTDLA_AVX2 void set_shifts(Requant256& q, __m256i sh) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  q.left = _mm256_max_epi32(sh, zero);
+  q.right = _mm256_max_epi32(_mm256_sub_epi32(zero, sh), zero);
+  q.sat_hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), q.left);
+  q.sat_lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), q.left);
+  q.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, q.right), one);
+  q.half = _mm256_srai_epi32(q.mask, 1);
+}
+FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
+  q.lo = _mm256_set1_epi32(lo - zp);
+  q.hi = _mm256_set1_epi32(hi - zp);
+  q.zp = _mm256_set1_epi32(zp);
+}
+/// All-ones in the first min(live, 8) int32 lanes (the mask of vpmaskmovd).
+FTDLA_AVX2 __m256i tail_mask(int64_t live) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(live, 8))),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#undef FTDLA_AVX2
+}  // namespace
+
 // ---- AVX-512 VNNI: 16 int32 lanes, vpdpbusd zmm ------------------------------------------------------
 namespace avx512vnni {
 #define FTDLA_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -109,6 +169,21 @@ FTDLA_INLINE Vec dot(Vec acc, const uint8_t* x, const int16_t* w) {
   const __m256i xv = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)), order));
   return _mm256_add_epi32(acc, _mm256_madd_epi16(xv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
 }
+// The fused requantization: one row's Requant256, then requantize8 on each wrapped tile vector.
+constexpr bool kFusedRequant = true;
+struct RowRequant {
+  Requant256 q;
+  bool shift_left;
+};
+FTDLA_INLINE RowRequant row_requant(const FusedRequant& rq, int j) {
+  RowRequant r;
+  r.q.m_even = r.q.m_odd = _mm256_set1_epi32(rq.qm[j].multiplier);
+  set_shifts(r.q, _mm256_set1_epi32(rq.qm[j].shift));
+  set_clamp(r.q, rq.zp, rq.lo, rq.hi);
+  r.shift_left = rq.qm[j].shift > 0;
+  return r;
+}
+FTDLA_INLINE Vec requant(Vec v, const RowRequant& r) { return requantize8(v, r.q, r.shift_left); }
 template <int NR, int MR>
 struct HandLoop {  // the body's intrinsics
   static constexpr bool kHas = false;
@@ -346,16 +421,21 @@ void interleave_rows4_2d(const uint8_t* const rows[4], const int64_t strides[4],
 }
 
 void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWeights& pw, int64_t row0, int64_t n,
-               const int32_t* init, int pbits, int32_t* c, int64_t ldc) {
+               const int32_t* init, int pbits, int32_t* c, int64_t ldc, const FusedRequant* rq) {
   const int8_t* w = pw.w.data() + row0 * pw.ld;
   const int64_t ldw = pw.ld;
   const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
+  // AVX2 requantizes in the tile's store where every row's shift is one requantize_row vectorizes.
+  bool fuse = rq && isa == Isa::Avx2;
+  for (int64_t j = 0; fuse && j < n; ++j) fuse = rq->qm[j].shift >= -31 && rq->qm[j].shift <= quant::kMaxLeftShift;
   switch (isa) {
-    case Isa::Avx512Vnni: return avx512vnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh);
-    case Isa::AvxVnni: return avxvnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh);
-    case Isa::Avx2: return avx2::gemm(a, ml, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc, sh);
-    case Isa::Scalar: return scalar::gemm(a, ml, kq, w, ldw, n, init, c, ldc, pbits);
+    case Isa::Avx512Vnni: avx512vnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
+    case Isa::AvxVnni: avxvnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
+    case Isa::Avx2: avx2::gemm(a, ml, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc, sh, fuse ? rq : nullptr); break;
+    case Isa::Scalar: scalar::gemm(a, ml, kq, w, ldw, n, init, c, ldc, pbits); break;
   }
+  if (rq && !fuse)
+    for (int64_t j = 0; j < n; ++j) requantize_row(isa, c + j * ldc, ml, rq->qm[j], rq->zp, rq->lo, rq->hi, rq->out + j * ldc);
 }
 
 void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, const int32_t* init, int pbits,
@@ -371,62 +451,6 @@ void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, co
 }
 
 namespace {
-#define FTDLA_AVX2 __attribute__((target("avx2"), always_inline)) static inline
-/// One requantization's constants on 8 lanes, as Requant512 below: multipliers (the odd lanes' in the low
-/// halves of the 64-bit lanes of m_odd), left and right shifts, the right shift's remainder mask and half,
-/// the saturation bounds of the left shift, the clamp (less the zero point) and the zero point.
-struct Requant256 {
-  __m256i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
-};
-/// SRDHM on the 64-bit products of one parity. gemmlowp's (p + nudge) / 2^31 truncated toward zero, with
-/// nudge = 2^30 for p >= 0 and 1 - 2^30 for p < 0, equals floor((p + 2^30) / 2^31) for every p (for p < 0,
-/// truncation is floor((p + nudge + 2^31 - 1) / 2^31) and nudge + 2^31 - 1 = 2^30); bits 31..62 (all the
-/// int32 result has) are the same for a logical and an arithmetic shift.
-FTDLA_AVX2 __m256i high_mul_256(__m256i p) {
-  return _mm256_srli_epi64(_mm256_add_epi64(p, _mm256_set1_epi64x(int64_t{1} << 30)), 31);
-}
-/// requantize_clamped on 8 lanes: saturating left shift (when `shift_left`), doubling high multiply,
-/// RoundingDivideByPOT, clamp (to [lo - zp, hi - zp], then + zp: no int32 overflow), zero point.
-FTDLA_AVX2 __m256i requantize8(__m256i x, const Requant256& q, bool shift_left) {
-  const __m256i zero = _mm256_setzero_si256();
-  if (shift_left) {
-    const __m256i over = _mm256_cmpgt_epi32(x, q.sat_hi), under = _mm256_cmpgt_epi32(q.sat_lo, x);
-    x = _mm256_sllv_epi32(x, q.left);
-    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MAX), over);
-    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(INT32_MIN), under);
-  }
-  const __m256i q_even = high_mul_256(_mm256_mul_epi32(x, q.m_even));
-  const __m256i q_odd = high_mul_256(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q.m_odd));
-  __m256i r = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-  // RoundingDivideByPOT: (r >> e) + (remainder > (mask >> 1) + (r < 0)).
-  const __m256i rem = _mm256_and_si256(r, q.mask);
-  const __m256i thr = _mm256_sub_epi32(q.half, _mm256_cmpgt_epi32(zero, r));
-  r = _mm256_sub_epi32(_mm256_srav_epi32(r, q.right), _mm256_cmpgt_epi32(rem, thr));
-  r = _mm256_min_epi32(_mm256_max_epi32(r, q.lo), q.hi);
-  return _mm256_add_epi32(r, q.zp);
-}
-/// Shifts, mask and saturation bounds of Requant256 from per-lane shifts in [-31, 31] (a right shift of 31
-/// gives mask 2^31 - 1 through wrapping, as in the scalar code).
-FTDLA_AVX2 void set_shifts(Requant256& q, __m256i sh) {
-  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-  q.left = _mm256_max_epi32(sh, zero);
-  q.right = _mm256_max_epi32(_mm256_sub_epi32(zero, sh), zero);
-  q.sat_hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), q.left);
-  q.sat_lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), q.left);
-  q.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, q.right), one);
-  q.half = _mm256_srai_epi32(q.mask, 1);
-}
-FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
-  q.lo = _mm256_set1_epi32(lo - zp);
-  q.hi = _mm256_set1_epi32(hi - zp);
-  q.zp = _mm256_set1_epi32(zp);
-}
-/// All-ones in the first min(live, 8) int32 lanes (the mask of vpmaskmovd).
-FTDLA_AVX2 __m256i tail_mask(int64_t live) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(live, 8))),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-#undef FTDLA_AVX2
 
 __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
                                                          int32_t zp, int32_t lo, int32_t hi, int32_t* out) {

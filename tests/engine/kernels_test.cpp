@@ -142,6 +142,41 @@ void differential(int64_t cases, uint64_t seed) {
 
 TEST(Kernels, DifferentialAgainstReference) { differential(100000, 20261201); }
 
+TEST(Kernels, GemmWithFusedRequantizationEqualsGemmThenRequantizeRow) {
+  // The requantization the AVX2 tile does in its store against the scalar GEMM followed by the scalar row
+  // requantization: shapes with partial tiles and row blocks, P from 8 to 32 (wrapped sums), right and
+  // saturating left shifts, signed and unsigned clamps, and a shift outside the vector range (the rows are
+  // then requantized after the GEMM).
+  Rng r(61);
+  for (int round = 0; round < 300; ++round) {
+    const int64_t ml = 1 + r.below(90), k = 1 + r.below(200), n = 1 + r.below(14), kq = (k + 3) / 4;
+    const int pbits = 8 + static_cast<int>(r.below(25));
+    std::vector<int32_t> w(n * k), init(n);
+    for (auto& x : w) x = static_cast<int32_t>(r.below(256)) - 128;
+    for (auto& x : init) x = static_cast<int32_t>(r());
+    const kernels::PackedWeights pw = kernels::pack_weights(w.data(), n, k);
+    std::vector<uint8_t> a(kq * kernels::round_up(ml, kernels::kMAlign) * 4 + 64);
+    for (auto& x : a) x = static_cast<uint8_t>(r.below(256));
+    std::vector<quant::QuantizedMultiplier> qm(n);
+    for (auto& q : qm) q = {static_cast<int32_t>((1u << 30) + r.below(1u << 30)), static_cast<int32_t>(r.below(40)) - 31};
+    if (round % 10 == 0) qm[r.below(n)].shift = -40;  // not a shift quantize() makes: the scalar rows
+    const bool unsigned_out = round % 2;
+    const int32_t zp = unsigned_out ? static_cast<int32_t>(r.below(256)) : static_cast<int32_t>(r.below(256)) - 128;
+    const int32_t lo = unsigned_out ? 0 : -128, hi = unsigned_out ? 255 : 127;
+    std::vector<int32_t> c_ref(n * ml), want(n * ml);
+    kernels::gemm_u8s8(kernels::Isa::Scalar, a.data(), ml, kq, pw, 0, n, init.data(), pbits, c_ref.data(), ml);
+    for (int64_t j = 0; j < n; ++j)
+      kernels::requantize_row(kernels::Isa::Scalar, c_ref.data() + j * ml, ml, qm[j], zp, lo, hi, want.data() + j * ml);
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      std::vector<int32_t> c(n * ml, 777), out(n * ml, 777);
+      const kernels::FusedRequant rq{qm.data(), zp, lo, hi, out.data()};
+      kernels::gemm_u8s8(isa, a.data(), ml, kq, pw, 0, n, init.data(), pbits, c.data(), ml, &rq);
+      ASSERT_EQ(c, c_ref) << "round " << round << " isa " << kernels::isa_name(isa);
+      ASSERT_EQ(out, want) << "round " << round << " P " << pbits << " isa " << kernels::isa_name(isa);
+    }
+  }
+}
+
 TEST(Kernels, RequantizeRowMatchesScalarAtExtremes) {
   // Accumulators at and near the int32 limits, every shift from -31 to +30 (saturating left shifts).
   std::vector<int32_t> acc = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX, 1 << 30, -(1 << 30), 12345, -12345,

@@ -64,8 +64,15 @@ void interleave_rows4_2d(const uint8_t* const rows[4], const int64_t strides[4],
 /// keeps the low `pbits` bits of the exact sum (mod 2^32) sign-extended: the P-bit accumulator register.
 /// A is packed [kq][mp][4] unsigned bytes (4 consecutive k of one column m together), mp = round_up(ml,
 /// kMAlign) (the padding columns are computed, not stored); 4*kq <= w.ld (rows are zero-padded past K).
+/// With `rq`, also out[j * ldc + m] = clamp(multiply_by_quantized_multiplier(C[j][m], qm[j]) + zp, lo, hi) as
+/// requantize_row would give, computed in the tile's store on AVX2 (the accumulators still in registers).
+struct FusedRequant {
+  const quant::QuantizedMultiplier* qm;  // one per row j
+  int32_t zp, lo, hi;
+  int32_t* out;
+};
 void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWeights& w, int64_t row0, int64_t n,
-               const int32_t* init, int pbits, int32_t* c, int64_t ldc);
+               const int32_t* init, int pbits, int32_t* c, int64_t ldc, const FusedRequant* rq = nullptr);
 
 /// out[j] = wrap_P(init[j] + sum_{k < w.ld} W[j][k] * x[k]), j < n (wrap_P as in gemm_u8s8); x has w.ld
 /// bytes, zero-padded.
