@@ -79,6 +79,13 @@ FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
   q.hi = _mm256_set1_epi32(hi - zp);
   q.zp = _mm256_set1_epi32(zp);
 }
+/// requantize8 with a multiplier and a shift per lane (q's clamp).
+FTDLA_AVX2 __m256i requantize_per_lane(__m256i x, __m256i mult, __m256i shift, Requant256& q) {
+  q.m_even = mult;
+  q.m_odd = _mm256_srli_epi64(mult, 32);
+  set_shifts(q, shift);
+  return requantize8(x, q, true);
+}
 /// All-ones in the first min(live, 8) int32 lanes (the mask of vpmaskmovd).
 FTDLA_AVX2 __m256i tail_mask(int64_t live) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(live, 8))),
@@ -475,14 +482,17 @@ __attribute__((target("avx2"))) void requantize_lanes_avx2(const int32_t* acc, i
                                                            int32_t* out) {
   Requant256 q;
   set_clamp(q, zp, lo, hi);
-  // Whole vectors, then the last n % 8 lanes under a mask (masked-off lanes load 0: multiplier and shift 0).
-  for (int64_t i = 0; i < n; i += 8) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        requantize_per_lane(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)),
+                                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mult + i)),
+                                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(shift + i)), q));
+  if (i < n) {  // the last n % 8 lanes under a mask (masked-off lanes load 0: multiplier and shift 0)
     const __m256i live = tail_mask(n - i);
-    const __m256i m = _mm256_maskload_epi32(mult + i, live);
-    q.m_even = m;
-    q.m_odd = _mm256_srli_epi64(m, 32);
-    set_shifts(q, _mm256_maskload_epi32(shift + i, live));
-    _mm256_maskstore_epi32(out + i, live, requantize8(_mm256_maskload_epi32(acc + i, live), q, true));
+    _mm256_maskstore_epi32(out + i, live,
+                           requantize_per_lane(_mm256_maskload_epi32(acc + i, live), _mm256_maskload_epi32(mult + i, live),
+                                               _mm256_maskload_epi32(shift + i, live), q));
   }
 }
 // The same arithmetic on 16 lanes with AVX-512 mask registers.
@@ -608,13 +618,21 @@ __attribute__((target("avx2"))) void add_requantize_avx2(const int32_t* a, const
   const Requant256 qo = requant256(out_qm, zp, lo, hi);
   const __m256i vz1 = _mm256_set1_epi32(z1), vz2 = _mm256_set1_epi32(z2);
   const __m128i up = _mm_cvtsi32_si128(left_shift);
-  for (int64_t i = 0; i < n; i += 8) {  // the last n % 8 lanes under a mask (in place: out may be a or b)
+  // (A lambda would not inherit the avx2 target.)
+#define FTDLA_ADD8(va, vb)                                                                                      \
+  requantize8(_mm256_add_epi32(requantize8(_mm256_sll_epi32(_mm256_sub_epi32(va, vz1), up), q1, in1.shift > 0), \
+                               requantize8(_mm256_sll_epi32(_mm256_sub_epi32(vb, vz2), up), q2, in2.shift > 0)), \
+              qo, out_qm.shift > 0)
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        FTDLA_ADD8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)),
+                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i))));
+  if (i < n) {  // the last n % 8 lanes under a mask (only there: a masked store is slow on AMD), in place too
     const __m256i live = tail_mask(n - i);
-    const __m256i x1 = _mm256_sll_epi32(_mm256_sub_epi32(_mm256_maskload_epi32(a + i, live), vz1), up);
-    const __m256i x2 = _mm256_sll_epi32(_mm256_sub_epi32(_mm256_maskload_epi32(b + i, live), vz2), up);
-    const __m256i sum = _mm256_add_epi32(requantize8(x1, q1, in1.shift > 0), requantize8(x2, q2, in2.shift > 0));
-    _mm256_maskstore_epi32(out + i, live, requantize8(sum, qo, out_qm.shift > 0));
+    _mm256_maskstore_epi32(out + i, live, FTDLA_ADD8(_mm256_maskload_epi32(a + i, live), _mm256_maskload_epi32(b + i, live)));
   }
+#undef FTDLA_ADD8
 }
 }  // namespace
 
