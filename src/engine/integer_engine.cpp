@@ -67,6 +67,13 @@ inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint
     const __m128i w = _mm_packs_epi32(a, b);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(w, w));
   }
+  if (i + 4 <= n) {  // rows are short (28, 14, 7 pixels): one 4-wide step before the scalar tail
+    const __m128i a = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), o), low);
+    const __m128i w = _mm_packs_epi32(a, a);
+    const int32_t bytes = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
+    std::memcpy(dst + i, &bytes, 4);
+    i += 4;
+  }
   for (; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] + off);
 }
 
@@ -165,13 +172,16 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       if (padded) std::fill(rows, rows + (py1 - py0) * row_w, pad);  // one call: the rows are contiguous
       if (iy1 <= iy0) continue;
       const int32_t* const src = input.data() + (ch * h + iy0 - pt) * wd;  // the rows are contiguous here too
-      if (rows_read.empty()) {
-        if (!padded && phases == 1) {
+      if (phases == 1) {
+        if (!padded) {  // the channel's rows are contiguous in the plane too
           to_bytes(src, (iy1 - iy0) * wd, off, base + (ch * ph + iy0) * row_w);
-          continue;
+        } else {
+          for (int64_t py = iy0; py < iy1; ++py) to_bytes(src + (py - iy0) * wd, wd, off, base + (ch * ph + py) * row_w + pl);
         }
-        to_bytes(src, (iy1 - iy0) * wd, off, row_bytes.data());
+        continue;
       }
+      // Phases: each row as bytes, then every S-th byte to its phase.
+      if (rows_read.empty()) to_bytes(src, (iy1 - iy0) * wd, off, row_bytes.data());
       for (int64_t py = iy0; py < iy1; ++py) {
         uint8_t* const from = row_bytes.data() + (py - iy0) * wd;
         if (!rows_read.empty()) {
@@ -179,10 +189,6 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
           to_bytes(src + (py - iy0) * wd, wd, off, from);
         }
         uint8_t* const to = base + (ch * ph + py) * row_w;
-        if (phases == 1) {
-          std::memcpy(to + pl, from, static_cast<size_t>(wd));
-          continue;
-        }
         for (const PhaseSpan& ps : phase_spans) take_every(from + ps.first, ps.count, phases, to + ps.dst);
       }
     }
