@@ -32,7 +32,7 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
     // Per-channel multipliers and shifts as arrays, for requantizing many channels at once (shifts that
     // quantize() produces only; anything else keeps the scalar path).
     bool usual = true;
-    for (const quant::QuantizedMultiplier& qm : L.requant) usual &= qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
+    for (const quant::QuantizedMultiplier& qm : L.requant) usual &= quant::shift_in_quantize_range(qm);
     if (usual && !q.float_requant) {
       for (const quant::QuantizedMultiplier& qm : L.requant) {
         lanes_[l].mult.push_back(qm.multiplier);
@@ -58,18 +58,16 @@ namespace {
 /// inside a lambda the byte stores may alias the captured bounds, which keeps the loop scalar. Explicit
 /// 8-wide SSE2 steps: the compiler's 32-wide loop never runs on the short spans a small layer has.
 inline void to_bytes(const int32_t* __restrict src, int64_t n, int32_t off, uint8_t* __restrict dst) {
-  int64_t i = 0;
   const __m128i o = _mm_set1_epi32(off), low = _mm_set1_epi32(0xFF);
+  // Four values + off, masked to their low byte first so that the saturating packs below are exact.
+  auto low4 = [&](int64_t i) { return _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), o), low); };
+  int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    // Masked to the low byte first, so the saturating packs are exact.
-    const __m128i a = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), o), low);
-    const __m128i b = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 4)), o), low);
-    const __m128i w = _mm_packs_epi32(a, b);
+    const __m128i w = _mm_packs_epi32(low4(i), low4(i + 4));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(w, w));
   }
   if (i + 4 <= n) {  // rows are short (28, 14, 7 pixels): one 4-wide step before the scalar tail
-    const __m128i a = _mm_and_si128(_mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), o), low);
-    const __m128i w = _mm_packs_epi32(a, a);
+    const __m128i w = _mm_packs_epi32(low4(i), low4(i));
     const int32_t bytes = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
     std::memcpy(dst + i, &bytes, 4);
     i += 4;
@@ -236,16 +234,13 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
     const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow;
     const int64_t first = (g * d.n + j0) * d.m + m0;
-    if (out_p && !q_.float_requant) {  // requantized by the GEMM as it stores
-      const kernels::FusedRequant rq{L.requant.data() + g * d.n + j0, q_.enc[L.output].zero_point, L.act_min, L.act_max,
-                                     out_p + first};
-      kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,
-                         acc_p + first, d.m, &rq);
-      return;
-    }
+    // Fixed-point requantization goes with the GEMM (in its store on AVX2); ONNX Runtime's float one after.
+    const bool fixed_point = out_p && !q_.float_requant;
+    const kernels::FusedRequant rq{L.requant.data() + g * d.n + j0, q_.enc[L.output].zero_point, L.act_min, L.act_max,
+                                   out_p + first};
     kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,
-                       acc_p + first, d.m);
-    if (out_p)
+                       acc_p + first, d.m, fixed_point ? &rq : nullptr);
+    if (out_p && !fixed_point)
       for (int64_t j = j0; j < j1; ++j) requantize_span(l, g * d.n + j, acc_p + first + (j - j0) * d.m, ml, out_p + first + (j - j0) * d.m);
   };
   // Rows [y0, y1) of groups [g0, g1), start to end in one thread.
@@ -496,11 +491,8 @@ int32_t IntegerEngine::add_one(size_t l, int32_t a, int32_t b) const {
   const int32_t z1 = q_.enc[L.inputs[0]].zero_point, z2 = q_.enc[L.inputs[1]].zero_point;
   if (q_.float_requant)
     return quant::float_add(a, z1, L.add_scale[0], b, z2, L.add_scale[1], q_.enc[L.output].zero_point, L.act_min, L.act_max);
-  const int32_t s1 = quant::multiply_by_quantized_multiplier((a - z1) * (1 << L.left_shift), L.add_in[0]);
-  const int32_t s2 = quant::multiply_by_quantized_multiplier((b - z2) * (1 << L.left_shift), L.add_in[1]);
-  const int64_t r = static_cast<int64_t>(quant::multiply_by_quantized_multiplier(s1 + s2, L.add_out)) +
-                    q_.enc[L.output].zero_point;
-  return static_cast<int32_t>(std::clamp<int64_t>(r, L.act_min, L.act_max));
+  return quant::add_requantized(a, z1, b, z2, L.left_shift, L.add_in[0], L.add_in[1], L.add_out,
+                                q_.enc[L.output].zero_point, L.act_min, L.act_max);
 }
 
 void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const {

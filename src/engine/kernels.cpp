@@ -79,6 +79,14 @@ FTDLA_AVX2 void set_clamp(Requant256& q, int32_t zp, int32_t lo, int32_t hi) {
   q.hi = _mm256_set1_epi32(hi - zp);
   q.zp = _mm256_set1_epi32(zp);
 }
+/// Requant256 of one multiplier (a shift in quantize()'s range) on every lane, clamped to [lo, hi] around zp.
+FTDLA_AVX2 Requant256 requant256(quant::QuantizedMultiplier qm, int32_t zp, int32_t lo, int32_t hi) {
+  Requant256 q;
+  q.m_even = q.m_odd = _mm256_set1_epi32(qm.multiplier);
+  set_shifts(q, _mm256_set1_epi32(qm.shift));
+  set_clamp(q, zp, lo, hi);
+  return q;
+}
 /// requantize8 with a multiplier and a shift per lane (q's clamp).
 FTDLA_AVX2 __m256i requantize_per_lane(__m256i x, __m256i mult, __m256i shift, Requant256& q) {
   q.m_even = mult;
@@ -183,70 +191,58 @@ struct RowRequant {
   bool shift_left;
 };
 FTDLA_INLINE RowRequant row_requant(const FusedRequant& rq, int j) {
-  RowRequant r;
-  r.q.m_even = r.q.m_odd = _mm256_set1_epi32(rq.qm[j].multiplier);
-  set_shifts(r.q, _mm256_set1_epi32(rq.qm[j].shift));
-  set_clamp(r.q, rq.zp, rq.lo, rq.hi);
-  r.shift_left = rq.qm[j].shift > 0;
-  return r;
+  return {requant256(rq.qm[j], rq.zp, rq.lo, rq.hi), rq.qm[j].shift > 0};
 }
 FTDLA_INLINE Vec requant(Vec v, const RowRequant& r) { return requantize8(v, r.q, r.shift_left); }
 template <int NR, int MR>
-struct HandLoop {  // the body's intrinsics
-  static constexpr bool kHas = false;
-  static void run(Vec (&)[NR][MR], const uint8_t*, int64_t, int64_t, const Weight*, int64_t) {}
-};
+constexpr bool kHandLoop = NR == 4 && MR == 2;  // hand_loop below; other tiles: the body's intrinsics
 alignas(32) inline constexpr uint16_t kLowBytes[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
                                                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 /// The 4 x 16 tile's k loop (the bulk of every convolution) in assembly: GCC spills two of its eight
 /// accumulators and shuffles the rest between registers; by hand the 16 ymm registers hold the 8
 /// accumulators, 4 input halves, 2 weight pairs and 2 products. The same instructions as the intrinsics
 /// (vpand/vpsrlw split, vpbroadcastd weight pairs, vpmaddwd, vpaddd), so the same sums (kernels_test).
-template <>
-struct HandLoop<4, 2> {
-  static constexpr bool kHas = true;
-  FTDLA_TARGET static void run(Vec (&acc)[4][2], const uint8_t* ap, int64_t step, int64_t kq, const int16_t* w,
-                               int64_t ldw) {
-    if (kq <= 0) return;
-    const int64_t ldw_bytes = ldw * 2;
-    const int16_t* w3 = w + 3 * ldw;
-    __asm__ volatile(
-        "1:\n\t"
-        "vmovdqu (%[ap]), %%ymm9\n\t"
-        "vmovdqu 32(%[ap]), %%ymm11\n\t"
-        "vpand (%[mask]), %%ymm9, %%ymm8\n\t"
-        "vpsrlw $8, %%ymm9, %%ymm9\n\t"
-        "vpand (%[mask]), %%ymm11, %%ymm10\n\t"
-        "vpsrlw $8, %%ymm11, %%ymm11\n\t"
-        "add %[step], %[ap]\n\t"
+FTDLA_TARGET static void hand_loop(Vec (&acc)[4][2], const uint8_t* ap, int64_t step, int64_t kq, const int16_t* w,
+                                   int64_t ldw) {
+  if (kq <= 0) return;
+  const int64_t ldw_bytes = ldw * 2;
+  const int16_t* w3 = w + 3 * ldw;
+  __asm__ volatile(
+      "1:\n\t"
+      "vmovdqu (%[ap]), %%ymm9\n\t"
+      "vmovdqu 32(%[ap]), %%ymm11\n\t"
+      "vpand (%[mask]), %%ymm9, %%ymm8\n\t"
+      "vpsrlw $8, %%ymm9, %%ymm9\n\t"
+      "vpand (%[mask]), %%ymm11, %%ymm10\n\t"
+      "vpsrlw $8, %%ymm11, %%ymm11\n\t"
+      "add %[step], %[ap]\n\t"
 // One weight row: its (w0, w2) and (w1, w3) pairs broadcast, times both pixel vectors' halves.
 #define FTDLA_ROW(ADDR0, ADDR1, A0, A1)      \
-  "vpbroadcastd " ADDR0 ", %%ymm12\n\t"       \
-  "vpbroadcastd " ADDR1 ", %%ymm13\n\t"       \
-  "vpmaddwd %%ymm12, %%ymm8, %%ymm14\n\t"     \
-  "vpmaddwd %%ymm13, %%ymm9, %%ymm15\n\t"     \
-  "vpaddd %%ymm14, %[" A0 "], %[" A0 "]\n\t"  \
-  "vpaddd %%ymm15, %[" A0 "], %[" A0 "]\n\t"  \
-  "vpmaddwd %%ymm12, %%ymm10, %%ymm14\n\t"    \
-  "vpmaddwd %%ymm13, %%ymm11, %%ymm15\n\t"    \
-  "vpaddd %%ymm14, %[" A1 "], %[" A1 "]\n\t"  \
-  "vpaddd %%ymm15, %[" A1 "], %[" A1 "]\n\t"
-        FTDLA_ROW("(%[w])", "4(%[w])", "a00", "a01")
-        FTDLA_ROW("(%[w],%[ld])", "4(%[w],%[ld])", "a10", "a11")
-        FTDLA_ROW("(%[w],%[ld],2)", "4(%[w],%[ld],2)", "a20", "a21")
-        FTDLA_ROW("(%[w3])", "4(%[w3])", "a30", "a31")
+"vpbroadcastd " ADDR0 ", %%ymm12\n\t"       \
+"vpbroadcastd " ADDR1 ", %%ymm13\n\t"       \
+"vpmaddwd %%ymm12, %%ymm8, %%ymm14\n\t"     \
+"vpmaddwd %%ymm13, %%ymm9, %%ymm15\n\t"     \
+"vpaddd %%ymm14, %[" A0 "], %[" A0 "]\n\t"  \
+"vpaddd %%ymm15, %[" A0 "], %[" A0 "]\n\t"  \
+"vpmaddwd %%ymm12, %%ymm10, %%ymm14\n\t"    \
+"vpmaddwd %%ymm13, %%ymm11, %%ymm15\n\t"    \
+"vpaddd %%ymm14, %[" A1 "], %[" A1 "]\n\t"  \
+"vpaddd %%ymm15, %[" A1 "], %[" A1 "]\n\t"
+      FTDLA_ROW("(%[w])", "4(%[w])", "a00", "a01")
+      FTDLA_ROW("(%[w],%[ld])", "4(%[w],%[ld])", "a10", "a11")
+      FTDLA_ROW("(%[w],%[ld],2)", "4(%[w],%[ld],2)", "a20", "a21")
+      FTDLA_ROW("(%[w3])", "4(%[w3])", "a30", "a31")
 #undef FTDLA_ROW
-        "add $8, %[w]\n\t"
-        "add $8, %[w3]\n\t"
-        "dec %[n]\n\t"
-        "jnz 1b\n\t"
-        : [a00] "+x"(acc[0][0]), [a01] "+x"(acc[0][1]), [a10] "+x"(acc[1][0]), [a11] "+x"(acc[1][1]),
-          [a20] "+x"(acc[2][0]), [a21] "+x"(acc[2][1]), [a30] "+x"(acc[3][0]), [a31] "+x"(acc[3][1]),
-          [ap] "+r"(ap), [w] "+r"(w), [w3] "+r"(w3), [n] "+r"(kq)
-        : [step] "r"(step), [ld] "r"(ldw_bytes), [mask] "r"(kLowBytes)
-        : "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
-  }
-};
+      "add $8, %[w]\n\t"
+      "add $8, %[w3]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      : [a00] "+x"(acc[0][0]), [a01] "+x"(acc[0][1]), [a10] "+x"(acc[1][0]), [a11] "+x"(acc[1][1]),
+        [a20] "+x"(acc[2][0]), [a21] "+x"(acc[2][1]), [a30] "+x"(acc[3][0]), [a31] "+x"(acc[3][1]),
+        [ap] "+r"(ap), [w] "+r"(w), [w3] "+r"(w3), [n] "+r"(kq)
+      : [step] "r"(step), [ld] "r"(ldw_bytes), [mask] "r"(kLowBytes)
+      : "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+}
 #include "kernels_body.inc"
 #undef FTDLA_INLINE
 #undef FTDLA_TARGET
@@ -434,7 +430,7 @@ void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWe
   const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
   // AVX2 requantizes in the tile's store where every row's shift is one requantize_row vectorizes.
   bool fuse = rq && isa == Isa::Avx2;
-  for (int64_t j = 0; fuse && j < n; ++j) fuse = rq->qm[j].shift >= -31 && rq->qm[j].shift <= quant::kMaxLeftShift;
+  for (int64_t j = 0; fuse && j < n; ++j) fuse = quant::shift_in_quantize_range(rq->qm[j]);
   switch (isa) {
     case Isa::Avx512Vnni: avx512vnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
     case Isa::AvxVnni: avxvnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
@@ -461,10 +457,7 @@ namespace {
 
 __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
                                                          int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
-  Requant256 q;
-  q.m_even = q.m_odd = _mm256_set1_epi32(qm.multiplier);
-  set_shifts(q, _mm256_set1_epi32(qm.shift));
-  set_clamp(q, zp, lo, hi);
+  const Requant256 q = requant256(qm, zp, lo, hi);
   const bool shift_left = qm.shift > 0;
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -593,22 +586,13 @@ void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mul
 void requantize_row(Isa isa, const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm, int32_t zp, int32_t lo,
                     int32_t hi, int32_t* out) {
   // The vector paths assume a shift quantize() can produce; anything else takes the (defined) scalar path.
-  const bool usual_shift = qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift;
+  const bool usual_shift = quant::shift_in_quantize_range(qm);
   if (usual_shift && isa == Isa::Avx512Vnni && n >= 16) return requantize_row_avx512(acc, n, qm, zp, lo, hi, out);
   if (usual_shift && isa != Isa::Scalar) return requantize_row_avx2(acc, n, qm, zp, lo, hi, out);
   for (int64_t i = 0; i < n; ++i) out[i] = quant::requantize_clamped(acc[i], qm, zp, lo, hi);
 }
 
 namespace {
-/// Requant256 of one multiplier (any usual shift), clamped to [lo, hi] around zp.
-__attribute__((target("avx2"))) Requant256 requant256(quant::QuantizedMultiplier qm, int32_t zp, int32_t lo, int32_t hi) {
-  Requant256 q;
-  q.m_even = q.m_odd = _mm256_set1_epi32(qm.multiplier);
-  set_shifts(q, _mm256_set1_epi32(qm.shift));
-  set_clamp(q, zp, lo, hi);
-  return q;
-}
-
 __attribute__((target("avx2"))) void add_requantize_avx2(const int32_t* a, const int32_t* b, int64_t n, int32_t z1,
                                                          int32_t z2, int left_shift, quant::QuantizedMultiplier in1,
                                                          quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
@@ -639,19 +623,11 @@ __attribute__((target("avx2"))) void add_requantize_avx2(const int32_t* a, const
 void add_requantize(Isa isa, const int32_t* a, const int32_t* b, int64_t n, int32_t z1, int32_t z2, int left_shift,
                     quant::QuantizedMultiplier in1, quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
                     int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
-  auto usual = [](quant::QuantizedMultiplier qm) { return qm.shift >= -31 && qm.shift <= quant::kMaxLeftShift; };
-  if (isa != Isa::Scalar && usual(in1) && usual(in2) && usual(out_qm) && left_shift >= 0 && left_shift < 32)
+  using quant::shift_in_quantize_range;
+  if (isa != Isa::Scalar && shift_in_quantize_range(in1) && shift_in_quantize_range(in2) &&
+      shift_in_quantize_range(out_qm) && left_shift >= 0 && left_shift < 32)
     return add_requantize_avx2(a, b, n, z1, z2, left_shift, in1, in2, out_qm, zp, lo, hi, out);
-  for (int64_t i = 0; i < n; ++i) {
-    // uint32 steps: the wrapping the vector lanes have, without signed-overflow UB.
-    const auto scaled = [&](int32_t x, int32_t z) {
-      return static_cast<int32_t>((static_cast<uint32_t>(x) - static_cast<uint32_t>(z)) << left_shift);
-    };
-    const int32_t s1 = quant::multiply_by_quantized_multiplier(scaled(a[i], z1), in1);
-    const int32_t s2 = quant::multiply_by_quantized_multiplier(scaled(b[i], z2), in2);
-    out[i] = quant::requantize_clamped(static_cast<int32_t>(static_cast<uint32_t>(s1) + static_cast<uint32_t>(s2)), out_qm,
-                                       zp, lo, hi);
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::add_requantized(a[i], z1, b[i], z2, left_shift, in1, in2, out_qm, zp, lo, hi);
 }
 
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out) {

@@ -46,6 +46,10 @@ inline int32_t srdhm(int32_t a, int32_t b) {
 /// still defined for them (saturating), so a corrupted QGraph cannot cause undefined behaviour.
 inline constexpr int kMaxLeftShift = 31;
 
+/// A shift quantize() can produce, [-31, kMaxLeftShift]: the range the vector requantization kernels take
+/// (anything else goes to the scalar arithmetic below).
+inline bool shift_in_quantize_range(QuantizedMultiplier qm) { return qm.shift >= -31 && qm.shift <= kMaxLeftShift; }
+
 /// RoundingDivideByPOT (gemmlowp): x / 2^e rounded half away from zero, e >= 0.
 inline int32_t rounding_divide_by_pot(int32_t x, int e) {
   // |x| <= 2^31: from e = 32 on the quotient is within [-1/2, 1/2], nonzero after rounding only at -2^31 / 2^32.
@@ -73,6 +77,19 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier q
 inline int32_t requantize_clamped(int32_t acc, QuantizedMultiplier qm, int32_t zp, int32_t lo, int32_t hi) {
   const int64_t v = static_cast<int64_t>(multiply_by_quantized_multiplier(acc, qm)) + zp;
   return static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+}
+
+/// TFLite's reference int8 Add: both operands to a common scale with `left_shift` (0..31) bits of headroom,
+/// each rescaled, summed, rescaled to the output and clamped. The centring, shift and sum are uint32 steps:
+/// for in-range registers the int32 values TFLite computes, and defined (wrapping) for any input.
+inline int32_t add_requantized(int32_t a, int32_t z1, int32_t b, int32_t z2, int left_shift, QuantizedMultiplier in1,
+                               QuantizedMultiplier in2, QuantizedMultiplier out, int32_t zp, int32_t lo, int32_t hi) {
+  const auto scaled = [&](int32_t x, int32_t z) {
+    return static_cast<int32_t>((static_cast<uint32_t>(x) - static_cast<uint32_t>(z)) << left_shift);
+  };
+  const int32_t s1 = multiply_by_quantized_multiplier(scaled(a, z1), in1);
+  const int32_t s2 = multiply_by_quantized_multiplier(scaled(b, z2), in2);
+  return requantize_clamped(static_cast<int32_t>(static_cast<uint32_t>(s1) + static_cast<uint32_t>(s2)), out, zp, lo, hi);
 }
 
 /// Round half away from zero to the nearest integer (TFLite's TfLiteRound / std::round).
