@@ -50,6 +50,16 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
     for (int64_t r = 0; r < rows; ++r)
       f.init[r] = static_cast<int32_t>(static_cast<uint32_t>(L.bias[r]) -
                                        static_cast<uint32_t>(in.zero_point + f.off) * static_cast<uint32_t>(f.w.row_sum[r]));
+    // Winograd's transformed weights for the 3x3 stride-1 convolutions where it does less work, whenever
+    // this CPU can run the AVX2 kernel (any ISA it supports may be selected at run time).
+    const Node& node = q.graph.nodes[L.node];
+    const model::Window& win = node.window;
+    const Shape& os = q.graph.values[node.output].shape;
+    static const bool winograd = std::ranges::any_of(kernels::supported_isas(), kernels::winograd_available);
+    if (winograd && node.op == model::OpKind::Conv && d.groups == 1 && win.kernel_h == 3 && win.kernel_w == 3 &&
+        win.stride_h == 1 && win.stride_w == 1 && win.dilation_h == 1 && win.dilation_w == 1 &&
+        kernels::winograd_pays(node.weight.shape[1], os[1], os[2]))
+      f.wino = kernels::winograd_weights(L.weight.data(), d.n, node.weight.shape[1]);
   }
 }
 
@@ -124,6 +134,20 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t pt = win.pads[0], pl = win.pads[1], ph = h + pt + win.pads[2], pw = wd + pl + win.pads[3];
   const int64_t kq = (d.k + 3) / 4;
   const uint8_t pad = static_cast<uint8_t>(q_.enc[L.inputs[0]].zero_point + f.off);
+  const int nth_max = omp_get_max_threads();
+  const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
+  if (out) out->resize(acc.size());
+  if (!f.wino.u.empty() && kernels::winograd_available(isa) && !split) {
+    // Fixed-point requantization in the output transform; ONNX Runtime's float one after.
+    const bool fixed_point = out && !lanes_[l].mult.empty();
+    const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max,
+                                   fixed_point ? out->data() : nullptr};
+    kernels::winograd_conv3x3(isa, input.data(), h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
+                              acc.data(), fixed_point ? &rq : nullptr);
+    if (out && !fixed_point)
+      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, acc.data() + j * d.m, d.m, out->data() + j * d.m);
+    return;
+  }
   // Every thread of a team builds the rows of the plane it reads in its own copy (thread_local names each
   // thread's own): no barrier, and bands of output rows read bands of the plane.
   // At column stride S > 1 each plane row is stored as S phases of pws columns (padded column c at
@@ -134,7 +158,6 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t phases = win.stride_w, pws = (pw + phases - 1) / phases, row_w = phases * pws;
   const bool padded = pt || pl || win.pads[2] || win.pads[3];
   int32_t* const acc_p = acc.data();
-  if (out) out->resize(acc.size());
   int32_t* const out_p = out ? out->data() : nullptr;
   const int32_t off = f.off;
   // Per phase p, the input columns c with (pl + c) % S == p: the first, how many, and where they go.
@@ -252,8 +275,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       multiply(g, y0, y1, 0, d.n, packed.data());
     }
   };
-  const int nth_max = omp_get_max_threads();
-  if (!(threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1)) {
+  if (!split) {
     fill_plane(0, oh);
     groups(0, d.groups, 0, oh);
     return;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include <omp.h>
@@ -15,6 +16,7 @@
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/rng.hpp"
 #include "ftdla/engine/integer_engine.hpp"
+#include "ftdla/engine/winograd.hpp"
 #include "support/models.hpp"
 
 namespace ftdla::engine {
@@ -22,8 +24,9 @@ namespace {
 
 int64_t uniform_int(Rng& r, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(r.below(static_cast<uint64_t>(hi - lo + 1))); }
 
-/// A one-layer integer graph (Conv or Gemm) with random geometry, weights, bias, zero point and requantization.
-quant::QGraph random_layer(Rng& r, bool gemm) {
+/// A one-layer integer graph (Conv or Gemm) with random geometry, weights, bias, zero point and requantization;
+/// with `winograd`, a 3x3 stride-1 convolution of the sizes that take the Winograd path.
+quant::QGraph random_layer(Rng& r, bool gemm, bool winograd = false) {
   quant::QGraph q;
   q.options.wbits = static_cast<int>(uniform_int(r, 2, 8));
   q.options.abits = static_cast<int>(uniform_int(r, 2, 8));
@@ -43,9 +46,9 @@ quant::QGraph random_layer(Rng& r, bool gemm) {
   } else {
     node.op = model::OpKind::Conv;
     const int64_t groups_kind = uniform_int(r, 0, 3);
-    const int64_t cg = groups_kind == 3 ? 1 : uniform_int(r, 1, 6);
+    int64_t cg = groups_kind == 3 ? 1 : uniform_int(r, 1, 6);
     node.groups = groups_kind == 0 ? 1 : groups_kind == 3 ? uniform_int(r, 1, 8) : uniform_int(r, 2, 3);
-    const int64_t n_per_group = groups_kind == 3 ? 1 : uniform_int(r, 1, 14);
+    int64_t n_per_group = groups_kind == 3 ? 1 : uniform_int(r, 1, 14);
     model::Window& w = node.window;
     w.kernel_h = uniform_int(r, 1, 5);
     w.kernel_w = uniform_int(r, 1, 5);
@@ -54,10 +57,19 @@ quant::QGraph random_layer(Rng& r, bool gemm) {
     w.dilation_h = uniform_int(r, 1, 2);
     w.dilation_w = uniform_int(r, 1, 2);
     for (auto& p : w.pads) p = uniform_int(r, 0, 2);
-    const int64_t h = uniform_int(r, 1, 14), wd = uniform_int(r, 1, 14);
+    int64_t h = uniform_int(r, 1, 14), wd = uniform_int(r, 1, 14);
+    if (winograd) {
+      node.groups = 1;
+      cg = uniform_int(r, 4, 40);
+      n_per_group = uniform_int(r, 1, 20);
+      w.kernel_h = w.kernel_w = 3;
+      w.stride_h = w.stride_w = w.dilation_h = w.dilation_w = 1;
+      h = uniform_int(r, 3, 24);
+      wd = uniform_int(r, 3, 24);
+    }
     const int64_t oh = model::window_out_extent(h, w.kernel_h, w.stride_h, w.dilation_h, w.pads[0], w.pads[2], false);
     const int64_t ow = model::window_out_extent(wd, w.kernel_w, w.stride_w, w.dilation_w, w.pads[1], w.pads[3], false);
-    if (oh < 1 || ow < 1) return random_layer(r, gemm);
+    if (oh < 1 || ow < 1 || (winograd && !kernels::winograd_pays(cg, oh, ow))) return random_layer(r, gemm, winograd);
     node.weight = Tensor<float>({node.groups * n_per_group, cg, w.kernel_h, w.kernel_w});
     in_shape = {node.groups * cg, h, wd};
     out_shape = {node.groups * n_per_group, oh, ow};
@@ -141,6 +153,60 @@ void differential(int64_t cases, uint64_t seed) {
 }
 
 TEST(Kernels, DifferentialAgainstReference) { differential(100000, 20261201); }
+
+TEST(Kernels, WinogradLayersEqualTheReference) {
+  // 3x3 stride-1 convolutions on the Winograd path (AVX2): accumulators and the requantization fused in its
+  // output transform against the scalar reference, over channels 4-40 (odd ones pad a channel), maps
+  // 1-24 wide (odd ones end in half tiles, several tile rows per 16-tile vector), padding 0-2 per side, W and
+  // A from 2 to 8, P from 8 to 32, extreme operands.
+  if (std::ranges::none_of(kernels::supported_isas(), kernels::winograd_available)) GTEST_SKIP() << "no AVX2";
+  const kernels::Isa saved = kernels::active_isa();
+  kernels::set_isa(kernels::Isa::Avx2);
+  for (int64_t c = 0; c < 1500; ++c) {
+    Rng r = Rng::derive(20261208, static_cast<uint64_t>(c));
+    const quant::QGraph q = random_layer(r, false, true);
+    const IntegerEngine e(q);
+    ASSERT_TRUE(e.winograd_layer(0)) << "case " << c;
+    const quant::Encoding& in = q.enc[0];
+    Trace t;
+    t.values.resize(2);
+    t.acc.resize(1);
+    std::vector<int32_t>& input = t.values[0];
+    input.resize(static_cast<size_t>(numel(q.graph.values[0].shape)));
+    const bool extremes = r.below(4) == 0;
+    for (auto& v : input) v = static_cast<int32_t>(extremes ? (r.below(2) ? in.qmin : in.qmax) : uniform_int(r, in.qmin, in.qmax));
+    std::vector<int32_t> acc_ref, out_ref, acc;
+    e.accumulate_ref(0, input, acc_ref);
+    e.requantize_all_ref(0, acc_ref, out_ref);
+    e.accumulate(0, input, acc);
+    ASSERT_EQ(acc, acc_ref) << "case " << c << " W" << q.options.wbits << " A" << q.options.abits << " P" << q.options.accbits;
+    e.run_layer(0, t);
+    ASSERT_EQ(t.acc[0], acc_ref) << "case " << c;
+    ASSERT_EQ(t.values[1], out_ref) << "case " << c;
+  }
+  kernels::set_isa(saved);
+}
+
+TEST(Kernels, WinogradAtTheChannelBoundEqualsTheDirectSum) {
+  // The largest sums the Winograd bound admits: kWinogradMaxChannels channels of 255 against weights of
+  // -128 (and of 127), 4 * sum within 2^31 by 0.03%; one output per 2x2 position, P = 32, no bias.
+  if (std::ranges::none_of(kernels::supported_isas(), kernels::winograd_available)) GTEST_SKIP() << "no AVX2";
+  const int64_t c = kernels::kWinogradMaxChannels, n = 2, h = 3, w = 3;  // pads 1: a 3x3 output, 4 tiles
+  std::vector<int32_t> weights(n * c * 9), input(c * h * w, 255), init(n, 0), acc(n * h * w);
+  for (int64_t i = 0; i < c * 9; ++i) {
+    weights[i] = -128;
+    weights[c * 9 + i] = 127;
+  }
+  const kernels::WinogradWeights u = kernels::winograd_weights(weights.data(), n, c);
+  kernels::winograd_conv3x3(kernels::Isa::Avx2, input.data(), h, w, 0, 0, 1, 1, h, w, u, init.data(), 32, acc.data(),
+                            nullptr);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t taps = (y == 1 ? 3 : 2) * (x == 1 ? 3 : 2);  // the zero padding contributes nothing
+        ASSERT_EQ(acc[(j * h + y) * w + x], taps * c * 255 * (j == 0 ? -128 : 127)) << j << " " << y << " " << x;
+      }
+}
 
 TEST(Kernels, GemmWithFusedRequantizationEqualsGemmThenRequantizeRow) {
   // The requantization the AVX2 tile does in its store against the scalar GEMM followed by the scalar row

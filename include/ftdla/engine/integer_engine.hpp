@@ -8,6 +8,7 @@
 
 #include "ftdla/data/dataset.hpp"
 #include "ftdla/engine/kernels.hpp"
+#include "ftdla/engine/winograd.hpp"
 #include "ftdla/quant/qgraph.hpp"
 
 namespace ftdla::engine {
@@ -56,6 +57,8 @@ class IntegerEngine {
   void accumulate_ref(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const;
   /// True when compute layer l runs on the int8 kernels.
   bool fast_layer(size_t l) const { return l < fast_.size() && !fast_[l].init.empty(); }
+  /// True when compute layer l, a 3x3 stride-1 convolution, runs as Winograd F(2x2, 3x3) on the AVX2 ISA.
+  bool winograd_layer(size_t l) const { return l < fast_.size() && !fast_[l].wino.u.empty(); }
   /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
   int32_t requantize(size_t l, int64_t channel, int32_t acc) const;
   /// out[i] = requantize(l, channel[i], acc[i]) for i < n: many outputs of one layer at once, vectorized
@@ -84,6 +87,7 @@ class IntegerEngine {
     kernels::PackedWeights w;
     std::vector<int32_t> init;
     int32_t off = 0;
+    kernels::WinogradWeights wino;  ///< 3x3 stride-1 convolutions where F(2x2, 3x3) pays (else empty)
   };
   void requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out, bool threaded) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+#include "ftdla/engine/winograd.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "avx2_requant.hpp"
+#include "ftdla/core/error.hpp"
+
+namespace ftdla::engine::kernels {
+
+namespace {
+// F(2x2, 3x3) with G' = 2G: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+constexpr int kG2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
+}  // namespace
+
+WinogradWeights winograd_weights(const int32_t* w, int64_t n, int64_t c) {
+  WinogradWeights u;
+  u.n = n;
+  u.c = c;
+  u.cp = c + (c & 1);
+  u.u.assign(static_cast<size_t>(16 * n * u.cp), 0);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t ci = 0; ci < c; ++ci) {
+      const int32_t* g = w + (j * c + ci) * 9;
+      for (int t = 0; t < 9; ++t)
+        if (g[t] < -128 || g[t] > 127) throw InternalError("winograd_weights: weight does not fit int8");
+      int32_t gg[4][3];  // G' g
+      for (int i = 0; i < 4; ++i)
+        for (int s = 0; s < 3; ++s) gg[i][s] = kG2[i][0] * g[s] + kG2[i][1] * g[3 + s] + kG2[i][2] * g[6 + s];
+      for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 4; ++k)
+          u.u[static_cast<size_t>(((i * 4 + k) * n + j) * u.cp + ci)] =
+              static_cast<int16_t>(gg[i][0] * kG2[k][0] + gg[i][1] * kG2[k][1] + gg[i][2] * kG2[k][2]);
+    }
+  return u;
+}
+
+bool winograd_available(Isa isa) { return isa == Isa::Avx2; }
+
+bool winograd_pays(int64_t c, int64_t oh, int64_t ow) {
+  if (c < 4 || c > kWinogradMaxChannels) return false;
+  const int64_t tiles = ((oh + 1) / 2) * ((ow + 1) / 2);
+  // 16 products per tile against 9 per pixel, on whole 8-lane vectors; the transforms cost about a third.
+  return 16 * round_up(tiles, 8) * 4 < 9 * round_up(oh * ow, 8) * 3;
+}
+
+namespace avx2w {
+#define FTDLA_TARGET __attribute__((target("avx2")))
+#define FTDLA_INLINE FTDLA_TARGET __attribute__((always_inline)) static inline
+
+/// The input as int16 bytes xu in a padded plane [cp][rows][2][pw]: padded column 2i of a row at phase 0,
+/// index i, column 2i + 1 at phase 1, index i, so a tile's four columns 2tx..2tx+3 are lanes tx and
+/// tx + 1 of both phases: contiguous loads for 16 tiles at once. Everything outside the input is `pad`
+/// (the padding taps, the rows and columns past an odd output, and the zero-weight pad channel).
+FTDLA_TARGET void fill_plane(const int32_t* input, int64_t c, int64_t cp, int64_t h, int64_t w, int32_t off,
+                             int16_t pad, int64_t pt, int64_t pl, int64_t rows, int64_t pw, int16_t* plane) {
+  std::fill(plane, plane + cp * rows * 2 * pw, pad);
+  // Even input columns land in phase pl % 2 from index pl / 2, odd ones in the other from (pl + 1) / 2.
+  const int64_t even_phase = pl & 1;
+  const __m256i offv = _mm256_set1_epi32(off), byte = _mm256_set1_epi32(0xFF);
+  // Per 128-bit lane, int16 elements 0, 2, 4, 6 then 1, 3, 5, 7.
+  const __m256i split = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, 0, 1, 4, 5, 8, 9, 12,
+                                         13, 2, 3, 6, 7, 10, 11, 14, 15);
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t iy = 0; iy < h; ++iy) {
+      const int32_t* src = input + (ch * h + iy) * w;
+      int16_t* const row = plane + (ch * rows + iy + pt) * 2 * pw;
+      int16_t* const even = row + even_phase * pw + (pl >> 1);
+      int16_t* const odd = row + (1 - even_phase) * pw + ((pl + 1) >> 1);
+      int64_t x = 0;
+      for (; x + 16 <= w; x += 16) {
+        // Bytes as the direct path converts them (x + off mod 256), in order as int16, then split by parity.
+        const __m256i a = _mm256_and_si256(_mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + x)), offv), byte);
+        const __m256i b = _mm256_and_si256(_mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + x + 8)), offv), byte);
+        const __m256i in_order = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+        const __m256i parted = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(in_order, split), 0xD8);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(even + x / 2), _mm256_castsi256_si128(parted));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(odd + x / 2), _mm256_extracti128_si256(parted, 1));
+      }
+      for (; x < w; ++x) ((x & 1) ? odd : even)[x >> 1] = static_cast<int16_t>(static_cast<uint8_t>(src[x] + off));
+    }
+}
+
+FTDLA_INLINE __m256i load16(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+/// V = B^T d B of tile rows [ty0, ty1), every channel pair, as int16 [16][pairs][ldv]: tile t of the block
+/// (t = (ty - ty0) * tw + tx) at 2t, channels 2p and 2p + 1 side by side (vpmaddwd's pairs). Each step
+/// writes 16 tiles; past a row's end they spill into the next row's slots, which that row overwrites
+/// afterwards (and past the block's last tile into ldv's slack).
+FTDLA_TARGET void transform_input(const int16_t* plane, int64_t pairs, int64_t rows, int64_t pw, int64_t tw,
+                                  int64_t ty0, int64_t ty1, int16_t* v, int64_t ldv) {
+  for (int64_t p = 0; p < pairs; ++p)
+    for (int64_t ty = ty0; ty < ty1; ++ty)
+      for (int64_t tx0 = 0; tx0 < tw; tx0 += 16) {
+        __m256i x[2][16];
+        for (int half = 0; half < 2; ++half) {
+          __m256i hh[4][4];  // B^T along each of the tile's four rows
+          for (int r = 0; r < 4; ++r) {
+            const int16_t* const even = plane + ((2 * p + half) * rows + 2 * ty + r) * 2 * pw + tx0;
+            const int16_t* const odd = even + pw;
+            const __m256i e0 = load16(even), e1 = load16(even + 1), o0 = load16(odd), o1 = load16(odd + 1);
+            hh[r][0] = _mm256_sub_epi16(e0, e1);
+            hh[r][1] = _mm256_add_epi16(o0, e1);
+            hh[r][2] = _mm256_sub_epi16(e1, o0);
+            hh[r][3] = _mm256_sub_epi16(o0, o1);
+          }
+          for (int k = 0; k < 4; ++k) {  // then down each column
+            x[half][k] = _mm256_sub_epi16(hh[0][k], hh[2][k]);
+            x[half][4 + k] = _mm256_add_epi16(hh[1][k], hh[2][k]);
+            x[half][8 + k] = _mm256_sub_epi16(hh[2][k], hh[1][k]);
+            x[half][12 + k] = _mm256_sub_epi16(hh[1][k], hh[3][k]);
+          }
+        }
+        const int64_t t = (ty - ty0) * tw + tx0;
+        for (int xi = 0; xi < 16; ++xi) {
+          const __m256i lo = _mm256_unpacklo_epi16(x[0][xi], x[1][xi]);  // tiles 0-3 | 8-11
+          const __m256i hi = _mm256_unpackhi_epi16(x[0][xi], x[1][xi]);  // tiles 4-7 | 12-15
+          int16_t* const d = v + (xi * pairs + p) * ldv + 2 * t;
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm256_permute2x128_si256(lo, hi, 0x20));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+        }
+      }
+}
+
+/// M[xi][r][lanes] = sum_p U[xi][j0 + r][2p, 2p + 1] . V[xi][p][chunk's tiles] for NR output channels and
+/// MR vectors of 8 tiles, every xi: the 16 small GEMMs of one chunk, into m [16][NR][16].
+template <int NR, int MR>
+FTDLA_TARGET void tile_products(const int16_t* v, int64_t pairs, int64_t ldv, const int16_t* u, int64_t ldu_xi,
+                                int64_t cp, int32_t* m) {
+  for (int xi = 0; xi < 16; ++xi) {
+    __m256i acc[NR][MR];
+    for (int r = 0; r < NR; ++r)
+      for (int i = 0; i < MR; ++i) acc[r][i] = _mm256_setzero_si256();
+    const int16_t* vp = v + xi * pairs * ldv;
+    const int16_t* const up = u + xi * ldu_xi;
+    for (int64_t p = 0; p < pairs; ++p, vp += ldv) {
+      __m256i a[MR];
+      for (int i = 0; i < MR; ++i) a[i] = load16(vp + 16 * i);
+      for (int r = 0; r < NR; ++r) {
+        int32_t pair;
+        std::memcpy(&pair, up + r * cp + 2 * p, 4);
+        const __m256i b = _mm256_set1_epi32(pair);
+        for (int i = 0; i < MR; ++i) acc[r][i] = _mm256_add_epi32(acc[r][i], _mm256_madd_epi16(a[i], b));
+      }
+    }
+    for (int r = 0; r < NR; ++r)
+      for (int i = 0; i < MR; ++i)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + (xi * NR + r) * 16 + 8 * i), acc[r][i]);
+  }
+}
+
+/// Where a block's tile lands: the output offset of its top-left pixel, and whether its right column and
+/// bottom row exist (an odd width or height ends in half tiles).
+struct TileSpot {
+  int64_t at;
+  bool right, bottom;
+};
+
+/// Y = A^T M A of NR channels x MR vectors of tiles: / 4, + init, the P-bit wrap, and with rq the
+/// requantization; then each tile's 2x2 outputs to acc (and rq->out), rows npix apart per channel.
+template <int NR, int MR>
+FTDLA_TARGET void transform_output(const int32_t* m, const int32_t* init, __m128i sh, const TileSpot* spots,
+                                   int64_t live, int64_t ow, int32_t* acc, int64_t npix, const FusedRequant* rq,
+                                   int64_t j0) {
+  for (int r = 0; r < NR; ++r) {
+    [[maybe_unused]] Requant256 q;
+    bool shift_left = false;
+    if (rq) {
+      q = requant256(rq->qm[j0 + r], rq->zp, rq->lo, rq->hi);
+      shift_left = rq->qm[j0 + r].shift > 0;
+    }
+    const __m256i bias = _mm256_set1_epi32(init[r]);
+    for (int i = 0; i < MR; ++i) {
+      __m256i mm[16];
+      for (int xi = 0; xi < 16; ++xi) mm[xi] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + (xi * NR + r) * 16 + 8 * i));
+      __m256i s[4][2];  // M A
+      for (int a = 0; a < 4; ++a) {
+        s[a][0] = _mm256_add_epi32(_mm256_add_epi32(mm[4 * a], mm[4 * a + 1]), mm[4 * a + 2]);
+        s[a][1] = _mm256_sub_epi32(_mm256_sub_epi32(mm[4 * a + 1], mm[4 * a + 2]), mm[4 * a + 3]);
+      }
+      alignas(32) int32_t y[4][8], yq[4][8];  // y[2a + b]: output (a, b) of each tile
+      for (int b = 0; b < 2; ++b) {
+        const __m256i top = _mm256_add_epi32(_mm256_add_epi32(s[0][b], s[1][b]), s[2][b]);
+        const __m256i bottom = _mm256_sub_epi32(_mm256_sub_epi32(s[1][b], s[2][b]), s[3][b]);
+        for (int a = 0; a < 2; ++a) {
+          __m256i v = _mm256_add_epi32(_mm256_srai_epi32(a == 0 ? top : bottom, 2), bias);
+          v = _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh);
+          _mm256_store_si256(reinterpret_cast<__m256i*>(y[2 * a + b]), v);
+          if (rq) _mm256_store_si256(reinterpret_cast<__m256i*>(yq[2 * a + b]), requantize8(v, q, shift_left));
+        }
+      }
+      const int64_t lanes = std::min<int64_t>(8, live - 8 * i);
+      int32_t* const dst = acc + r * npix;
+      int32_t* const dst_q = rq ? rq->out + (j0 + r) * npix : nullptr;
+      for (int64_t lane = 0; lane < lanes; ++lane) {
+        const TileSpot& sp = spots[8 * i + lane];
+        auto put = [&](int32_t* d, const int32_t (&from)[4][8]) {
+          d[sp.at] = from[0][lane];
+          if (sp.right) d[sp.at + 1] = from[1][lane];
+          if (sp.bottom) {
+            d[sp.at + ow] = from[2][lane];
+            if (sp.right) d[sp.at + ow + 1] = from[3][lane];
+          }
+        };
+        put(dst, y);
+        if (dst_q) put(dst_q, yq);
+      }
+    }
+  }
+}
+
+template <int NR, int MR>
+FTDLA_TARGET void chunk(const int16_t* v, int64_t pairs, int64_t ldv, const WinogradWeights& u, int64_t j0,
+                        const int32_t* init, __m128i sh, const TileSpot* spots, int64_t live, int64_t ow, int32_t* acc,
+                        int64_t npix, const FusedRequant* rq, int32_t* m) {
+  tile_products<NR, MR>(v, pairs, ldv, u.u.data() + j0 * u.cp, u.n * u.cp, u.cp, m);
+  transform_output<NR, MR>(m, init + j0, sh, spots, live, ow, acc + j0 * npix, npix, rq, j0);
+}
+
+template <int MR>
+FTDLA_TARGET void chunk_rows(const int16_t* v, int64_t pairs, int64_t ldv, const WinogradWeights& u,
+                             const int32_t* init, __m128i sh, const TileSpot* spots, int64_t live, int64_t ow,
+                             int32_t* acc, int64_t npix, const FusedRequant* rq, int32_t* m) {
+  constexpr int kNr = 6;  // 6 x 2 accumulators, 2 tile vectors, a weight pair and a product: 16 ymm
+  int64_t j = 0;
+  for (; j + kNr <= u.n; j += kNr) chunk<kNr, MR>(v, pairs, ldv, u, j, init, sh, spots, live, ow, acc, npix, rq, m);
+  const auto rest = [&]<int NR>() { chunk<NR, MR>(v, pairs, ldv, u, j, init, sh, spots, live, ow, acc, npix, rq, m); };
+  switch (u.n - j) {
+    case 5: rest.template operator()<5>(); break;
+    case 4: rest.template operator()<4>(); break;
+    case 3: rest.template operator()<3>(); break;
+    case 2: rest.template operator()<2>(); break;
+    case 1: rest.template operator()<1>(); break;
+    default: break;
+  }
+}
+
+FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt, int64_t pl,
+                       int64_t oh, int64_t ow, const WinogradWeights& u, const int32_t* init, int pbits, int32_t* acc,
+                       const FusedRequant* rq) {
+  const int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2, rows = 2 * th + 2, pw = round_up(tw, 16) + 16;
+  const int64_t pairs = u.cp / 2, npix = oh * ow;
+  thread_local std::vector<int16_t> plane, v;
+  thread_local std::vector<int32_t> m;
+  thread_local std::vector<TileSpot> spots;
+  plane.resize(static_cast<size_t>(u.cp * rows * 2 * pw));
+  fill_plane(input, u.c, u.cp, h, w, off, static_cast<int16_t>(static_cast<uint8_t>(pad)), pt, pl, rows, pw, plane.data());
+  // Blocks of tile rows whose transformed input (64 bytes per tile and channel pair) stays within L2.
+  constexpr int64_t kBlockBytes = 192 * 1024;
+  const int64_t block_rows = std::clamp<int64_t>(kBlockBytes / (64 * pairs) / tw, 1, th);
+  m.resize(16 * 6 * 16);
+  const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
+  for (int64_t ty0 = 0; ty0 < th; ty0 += block_rows) {
+    const int64_t ty1 = std::min(th, ty0 + block_rows), nt = (ty1 - ty0) * tw;
+    const int64_t ldv = 2 * (round_up(nt, 16) + 16);
+    v.resize(static_cast<size_t>(16 * pairs * ldv));
+    transform_input(plane.data(), pairs, rows, pw, tw, ty0, ty1, v.data(), ldv);
+    spots.resize(static_cast<size_t>(nt));
+    for (int64_t t = 0; t < nt; ++t) {
+      const int64_t y = 2 * (ty0 + t / tw), x = 2 * (t % tw);
+      spots[static_cast<size_t>(t)] = {y * ow + x, x + 1 < ow, y + 1 < oh};
+    }
+    for (int64_t c0 = 0; c0 < nt; c0 += 16) {
+      const int64_t live = std::min<int64_t>(16, nt - c0);
+      if (live > 8)
+        chunk_rows<2>(v.data() + 2 * c0, pairs, ldv, u, init, sh, spots.data() + c0, live, ow, acc, npix, rq, m.data());
+      else
+        chunk_rows<1>(v.data() + 2 * c0, pairs, ldv, u, init, sh, spots.data() + c0, live, ow, acc, npix, rq, m.data());
+    }
+  }
+}
+#undef FTDLA_INLINE
+#undef FTDLA_TARGET
+}  // namespace avx2w
+
+void winograd_conv3x3(Isa isa, const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt,
+                      int64_t pl, int64_t oh, int64_t ow, const WinogradWeights& u, const int32_t* init, int pbits,
+                      int32_t* acc, const FusedRequant* rq) {
+  if (!winograd_available(isa) || u.c > kWinogradMaxChannels)
+    throw InternalError("winograd_conv3x3: not available for this ISA or channel count");
+  avx2w::conv(input, h, w, off, pad, pt, pl, oh, ow, u, init, pbits, acc, rq);
+}
+
+}  // namespace ftdla::engine::kernels
