@@ -4,6 +4,8 @@
 //   BM_Golden/<model>/batch{1,128}/threads{1,2}   IntegerEngine::predict_batch on the int8 kernels (threads
 //                                                  cover the batch; at batch 1 they split each large layer)
 //   BM_GoldenRef/<model>/batch128/threads1         the same with the scalar reference kernels
+//   BM_GoldenDirect/<model>/batch128/threads1      the int8 kernels with every convolution a direct GEMM
+//                                                  (no Winograd: IntegerEngine::set_winograd(false))
 //   BM_Float/lenet5                                ftdla's float reference engine
 // Models: models/lenet5.onnx, models/resnet18w32.onnx and, if present, out/resnet18w64.onnx (the
 // full-width ResNet-18 that bench/make_resnet18 writes; random weights are fine for timing).
@@ -61,11 +63,14 @@ void load(const std::string& name, const std::string& path) {
   models()[name] = std::move(m);
 }
 
-void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, int threads, bool reference) {
+enum class Kernels { Fast, Direct, Reference };
+
+void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, int threads, Kernels kernels) {
   const Model& m = *models().at(name);
   const int saved = omp_get_max_threads();
   const auto isa = ftdla::engine::kernels::active_isa();
-  if (reference) ftdla::engine::kernels::set_isa(ftdla::engine::kernels::Isa::Scalar);
+  if (kernels == Kernels::Reference) ftdla::engine::kernels::set_isa(ftdla::engine::kernels::Isa::Scalar);
+  m.e->set_winograd(kernels != Kernels::Direct);
   omp_set_num_threads(threads);
   std::vector<int> top1(static_cast<size_t>(batch));
   std::vector<const float*> images(static_cast<size_t>(batch));
@@ -79,6 +84,7 @@ void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, 
   }
   omp_set_num_threads(saved);
   ftdla::engine::kernels::set_isa(isa);
+  m.e->set_winograd(true);
   state.SetItemsProcessed(i);
   state.counters["macs_per_image"] = static_cast<double>(m.g.total_macs());
 }
@@ -161,10 +167,13 @@ int main(int argc, char** argv) {
     for (int64_t batch : {int64_t{1}, int64_t{128}})
       for (int threads : {1, 2}) {
         const std::string id = "BM_Golden/" + name + "/batch" + std::to_string(batch) + "/threads" + std::to_string(threads);
-        benchmark::RegisterBenchmark(id.c_str(), BM_Golden, name, batch, threads, false)->UseRealTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(id.c_str(), BM_Golden, name, batch, threads, Kernels::Fast)->UseRealTime()->Unit(benchmark::kMillisecond);
       }
     const std::string ref = "BM_GoldenRef/" + name + "/batch128/threads1";
-    benchmark::RegisterBenchmark(ref.c_str(), BM_Golden, name, int64_t{128}, 1, true)->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(ref.c_str(), BM_Golden, name, int64_t{128}, 1, Kernels::Reference)->UseRealTime()->Unit(benchmark::kMillisecond);
+    const std::string direct = "BM_GoldenDirect/" + name + "/batch128/threads1";
+    benchmark::RegisterBenchmark(direct.c_str(), BM_Golden, name, int64_t{128}, 1, Kernels::Direct)->UseRealTime()->Unit(benchmark::kMillisecond);
+    pairs.push_back({"BM_Golden/" + name + "/batch128/threads1", direct});
     pairs.push_back({"BM_Golden/" + name + "/batch128/threads1", ref});
     pairs.push_back({"BM_Golden/" + name + "/batch128/threads2", "BM_Golden/" + name + "/batch128/threads1"});
     pairs.push_back({"BM_Golden/" + name + "/batch1/threads2", "BM_Golden/" + name + "/batch1/threads1"});

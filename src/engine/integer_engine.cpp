@@ -137,7 +137,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int nth_max = omp_get_max_threads();
   const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
   if (out) out->resize(acc.size());
-  if (!f.wino.u.empty() && kernels::winograd_available(isa) && !split) {
+  if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa) && !split) {
     // Fixed-point requantization in the output transform; ONNX Runtime's float one after.
     const bool fixed_point = out && !lanes_[l].mult.empty();
     const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max,

@@ -319,8 +319,10 @@ FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, 
   for (int64_t ty0 = 0; ty0 < th; ty0 += block_rows) {
     const int64_t ty1 = std::min(th, ty0 + block_rows), nt = (ty1 - ty0) * tw;
     const int64_t ldv = 2 * (round_up(nt, 16) + 16);
-    v.resize(static_cast<size_t>(16 * pairs * ldv));
-    transform_input(plane.data(), pairs, rows, pw, tw, ty0, ty1, v.data(), ldv);
+    v.resize(static_cast<size_t>(16 * pairs * ldv + 32));
+    // 64-byte aligned: each pair's 16 tiles are one cache line, not two halves.
+    int16_t* const vt = v.data() + (-reinterpret_cast<uintptr_t>(v.data()) / 2 & 31);
+    transform_input(plane.data(), pairs, rows, pw, tw, ty0, ty1, vt, ldv);
     runs.assign(static_cast<size_t>((nt + 7) / 8), LaneRuns{});
     for (int64_t t = 0; t < nt; ++t) {
       const int64_t ty = ty0 + t / tw, tx = t % tw, y = 2 * ty, x = 2 * tx;
@@ -335,9 +337,9 @@ FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, 
     for (int64_t c0 = 0; c0 < nt; c0 += 16) {
       const LaneRuns* const r = runs.data() + c0 / 8;
       if (nt - c0 > 8)
-        chunk_rows<2>(v.data() + 2 * c0, pairs, ldv, u, init, sh, r, ow, acc, npix, rq, m.data());
+        chunk_rows<2>(vt + 2 * c0, pairs, ldv, u, init, sh, r, ow, acc, npix, rq, m.data());
       else
-        chunk_rows<1>(v.data() + 2 * c0, pairs, ldv, u, init, sh, r, ow, acc, npix, rq, m.data());
+        chunk_rows<1>(vt + 2 * c0, pairs, ldv, u, init, sh, r, ow, acc, npix, rq, m.data());
     }
   }
 }

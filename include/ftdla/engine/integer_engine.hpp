@@ -42,6 +42,9 @@ class IntegerEngine {
   void run_batch(const float* const* images, Trace* traces, size_t n) const;
   /// MACs from which a batch of one splits a layer over the threads (default 2^18: below it the fork and join cost more than the split saves on 2 cores; tests lower it).
   void set_layer_parallel_macs(int64_t macs) { layer_parallel_macs_ = macs; }
+  /// Whether 3x3 stride-1 convolutions may run as Winograd F(2x2, 3x3) where it pays (default on; the same
+  /// registers either way: off measures the direct GEMM in benchmarks).
+  void set_winograd(bool on) { winograd_ = on; }
   /// Predicted classes of `n` images (top1[i] for images[i]); like run_batch, but each thread reuses one
   /// trace, so memory does not grow with the batch.
   void predict_batch(const float* const* images, int* top1, size_t n) const;
@@ -110,6 +113,7 @@ class IntegerEngine {
   std::vector<FastLayer> fast_;
   std::vector<Lanes> lanes_;
   int64_t layer_parallel_macs_ = int64_t{1} << 18;
+  bool winograd_ = true;
 };
 
 /// Accuracy of a classifier over a dataset.
