@@ -137,15 +137,30 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int nth_max = omp_get_max_threads();
   const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
   if (out) out->resize(acc.size());
-  if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa) && !split) {
+  if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa)) {
     // Fixed-point requantization in the output transform; ONNX Runtime's float one after.
     const bool fixed_point = out && !lanes_[l].mult.empty();
     const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max,
                                    fixed_point ? out->data() : nullptr};
-    kernels::winograd_conv3x3(isa, input.data(), h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
-                              acc.data(), fixed_point ? &rq : nullptr);
-    if (out && !fixed_point)
-      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, acc.data() + j * d.m, d.m, out->data() + j * d.m);
+    auto rows = [&](int64_t y0, int64_t y1) {  // output rows [y0, y1), y0 even
+      kernels::winograd_conv3x3(isa, input.data(), h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
+                                acc.data(), fixed_point ? &rq : nullptr, y0, y1);
+      if (out && !fixed_point)
+        for (int64_t j = 0; j < d.n; ++j)
+          requantize_span(l, j, acc.data() + j * d.m + y0 * ow, (y1 - y0) * ow, out->data() + j * d.m + y0 * ow);
+    };
+    const int64_t tile_rows = (oh + 1) / 2;
+    if (!split || tile_rows < nth_max) {
+      rows(0, oh);
+      return;
+    }
+    // Batch 1: each thread a band of tile rows, start to end (its own plane rows, no barrier).
+#pragma omp parallel
+    {
+      const int64_t nth = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t lo = tile_rows * t / nth, hi = tile_rows * (t + 1) / nth;
+      if (hi > lo) rows(2 * lo, std::min(oh, 2 * hi));
+    }
     return;
   }
   // Every thread of a team builds the rows of the plane it reads in its own copy (thread_local names each

@@ -58,7 +58,8 @@ namespace avx2w {
 /// odd output). Indices past tw feed only the lanes of tiles that do not exist, and the pad channel (c odd)
 /// meets zero weights, so both keep whatever they held (int16 lanes wrap; their sums are never stored).
 FTDLA_TARGET void fill_plane(const int32_t* input, int64_t c, int64_t h, int64_t w, int32_t off, int16_t pad,
-                             int64_t pt, int64_t pl, int64_t rows, int64_t pw, int64_t tw, int16_t* plane) {
+                             int64_t pt, int64_t pl, int64_t rows, int64_t pr0, int64_t pr1, int64_t pw, int64_t tw,
+                             int16_t* plane) {
   // Even input columns land in phase pl % 2 from index pl / 2, odd ones in the other from (pl + 1) / 2.
   const int64_t even_phase = pl & 1, even_first = pl >> 1, odd_first = (pl + 1) >> 1;
   const int64_t even_end = even_first + (w + 1) / 2, odd_end = odd_first + w / 2;  // one past the data
@@ -67,7 +68,7 @@ FTDLA_TARGET void fill_plane(const int32_t* input, int64_t c, int64_t h, int64_t
   const __m256i split = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, 0, 1, 4, 5, 8, 9, 12,
                                          13, 2, 3, 6, 7, 10, 11, 14, 15);
   for (int64_t ch = 0; ch < c; ++ch)
-    for (int64_t pr = 0; pr < rows; ++pr) {
+    for (int64_t pr = pr0; pr < pr1; ++pr) {  // the plane rows [pr0, pr1) that the tiles computed read
       int16_t* const row = plane + (ch * rows + pr) * 2 * pw;
       const int64_t iy = pr - pt;
       if (iy < 0 || iy >= h) {
@@ -303,21 +304,24 @@ FTDLA_TARGET void chunk_rows(const int16_t* v, int64_t pairs, int64_t ldv, const
 
 FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt, int64_t pl,
                        int64_t oh, int64_t ow, const WinogradWeights& u, const int32_t* init, int pbits, int32_t* acc,
-                       const FusedRequant* rq) {
+                       const FusedRequant* rq, int64_t row0, int64_t row1) {
   const int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2, rows = 2 * th + 2, pw = round_up(tw, 16) + 16;
   const int64_t pairs = u.cp / 2, npix = oh * ow;
+  const int64_t tr0 = row0 / 2, tr1 = (std::min(row1, oh) + 1) / 2;  // the tile rows computed
+  if (tr1 <= tr0) return;
   thread_local std::vector<int16_t> plane, v;
   thread_local std::vector<int32_t> m;
   thread_local std::vector<LaneRuns> runs;
   plane.resize(static_cast<size_t>(u.cp * rows * 2 * pw));
-  fill_plane(input, u.c, h, w, off, static_cast<int16_t>(static_cast<uint8_t>(pad)), pt, pl, rows, pw, tw, plane.data());
+  fill_plane(input, u.c, h, w, off, static_cast<int16_t>(static_cast<uint8_t>(pad)), pt, pl, rows, 2 * tr0, 2 * tr1 + 2,
+             pw, tw, plane.data());
   // Blocks of tile rows whose transformed input (64 bytes per tile and channel pair) stays within L2.
   constexpr int64_t kBlockBytes = 192 * 1024;
-  const int64_t block_rows = std::clamp<int64_t>(kBlockBytes / (64 * pairs) / tw, 1, th);
+  const int64_t block_rows = std::clamp<int64_t>(kBlockBytes / (64 * pairs) / tw, 1, tr1 - tr0);
   m.resize(16 * 6 * 16);
   const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
-  for (int64_t ty0 = 0; ty0 < th; ty0 += block_rows) {
-    const int64_t ty1 = std::min(th, ty0 + block_rows), nt = (ty1 - ty0) * tw;
+  for (int64_t ty0 = tr0; ty0 < tr1; ty0 += block_rows) {
+    const int64_t ty1 = std::min(tr1, ty0 + block_rows), nt = (ty1 - ty0) * tw;
     const int64_t ldv = 2 * (round_up(nt, 16) + 16);
     v.resize(static_cast<size_t>(16 * pairs * ldv + 32));
     // 64-byte aligned: each pair's 16 tiles are one cache line, not two halves.
@@ -349,10 +353,11 @@ FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, 
 
 void winograd_conv3x3(Isa isa, const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt,
                       int64_t pl, int64_t oh, int64_t ow, const WinogradWeights& u, const int32_t* init, int pbits,
-                      int32_t* acc, const FusedRequant* rq) {
+                      int32_t* acc, const FusedRequant* rq, int64_t row0, int64_t row1) {
+  if (row0 % 2 != 0) throw InternalError("winograd_conv3x3: the first row must start a tile");
   if (!winograd_available(isa) || u.c > kWinogradMaxChannels)
     throw InternalError("winograd_conv3x3: not available for this ISA or channel count");
-  avx2w::conv(input, h, w, off, pad, pt, pl, oh, ow, u, init, pbits, acc, rq);
+  avx2w::conv(input, h, w, off, pad, pt, pl, oh, ow, u, init, pbits, acc, rq, row0, row1);
 }
 
 }  // namespace ftdla::engine::kernels

@@ -12,6 +12,7 @@
 // weight whenever c <= kWinogradMaxChannels (9 * c * 255 * 128 * 4 < 2^31), Y' is 4 * sum itself and an
 // arithmetic shift by 2 gives the direct sum. The P-bit register is then wrap_P(init + sum), as gemm_u8s8.
 #pragma once
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -44,9 +45,11 @@ bool winograd_pays(int64_t c, int64_t oh, int64_t ow);
 /// xu = input + off for taps inside the h x w input and `pad` (a byte) outside it, output oh x ow,
 /// acc [n][oh][ow]: exactly what gemm_u8s8 gives on the packed input. With `rq`, also rq->out (same layout)
 /// as requantize_row gives, computed in the output transform (every rq->qm[j] must satisfy
-/// quant::shift_in_quantize_range). Requires winograd_available(isa) and c <= kWinogradMaxChannels.
+/// quant::shift_in_quantize_range). Only output rows [row0, min(row1, oh)) are computed and written (row0
+/// even: whole tiles; threads of a batch of one take bands). Requires winograd_available(isa) and
+/// c <= kWinogradMaxChannels.
 void winograd_conv3x3(Isa isa, const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt,
                       int64_t pl, int64_t oh, int64_t ow, const WinogradWeights& u, const int32_t* init, int pbits,
-                      int32_t* acc, const FusedRequant* rq);
+                      int32_t* acc, const FusedRequant* rq, int64_t row0 = 0, int64_t row1 = INT64_MAX);
 
 }  // namespace ftdla::engine::kernels
