@@ -95,6 +95,11 @@ inline void take_every(const uint8_t* __restrict src, int64_t n, int64_t step, u
 }
 
 /// One output row of a 2x2, stride-2 max pool whose windows lie inside the input (restrict: vectorized).
+inline void max_pool_2x2_row(const int32_t* __restrict r0, const int32_t* __restrict r1, int64_t ow,
+                             int32_t* __restrict dst) {
+  for (int64_t x = 0; x < ow; ++x)
+    dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
+}
 
 }  // namespace
 
@@ -542,7 +547,6 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
     return;
   }
   const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2], taps = w.kernel_h * w.kernel_w;
-  const kernels::Isa isa = kernels::active_isa();
   for (int64_t c = 0; c < os[0]; ++c) {
     const int32_t* plane = in.data() + c * h * wd;
     for (int64_t y = 0; y < oh; ++y) {
@@ -551,7 +555,7 @@ void IntegerEngine::pool_layer(size_t l, const std::vector<int32_t>& in, std::ve
       // The common 2x2 / stride 2 max pool: a straight loop over the row's interior windows.
       if (y_in && is_max && w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 &&
           w.dilation_h == 1 && w.dilation_w == 1 && w.pads[1] == 0 && 2 * ow <= wd) {
-        kernels::max_pool_2x2_row(isa, plane + y0 * wd, plane + (y0 + 1) * wd, ow, out.data() + (c * oh + y) * ow);
+        max_pool_2x2_row(plane + y0 * wd, plane + (y0 + 1) * wd, ow, out.data() + (c * oh + y) * ow);
         continue;
       }
       for (int64_t x = 0; x < ow; ++x) {

@@ -556,40 +556,6 @@ void add_requantize(Isa isa, const int32_t* a, const int32_t* b, int64_t n, int3
   for (int64_t i = 0; i < n; ++i) out[i] = quant::add_requantized(a[i], z1, b[i], z2, left_shift, in1, in2, out_qm, zp, lo, hi);
 }
 
-namespace {
-/// 8 outputs of a 2x2 stride-2 max pool from 16 inputs of each row: the vertical max, then the even and
-/// odd lanes' max (vshufps gathers them per 128-bit half; vpermq puts the halves in order).
-__attribute__((target("avx2"), always_inline)) static inline __m256i max_pool8(__m256i a0, __m256i a1, __m256i b0,
-                                                                              __m256i b1) {
-  const __m256 lo = _mm256_castsi256_ps(_mm256_max_epi32(a0, b0)), hi = _mm256_castsi256_ps(_mm256_max_epi32(a1, b1));
-  const __m256i even = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0x88));
-  const __m256i odd = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0xDD));
-  return _mm256_permute4x64_epi64(_mm256_max_epi32(even, odd), 0xD8);
-}
-__attribute__((target("avx2"), always_inline)) static inline __m256i load8(const int32_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-__attribute__((target("avx2"))) void max_pool_2x2_row_avx2(const int32_t* r0, const int32_t* r1, int64_t n, int32_t* dst) {
-  int64_t x = 0;
-  for (; x + 8 <= n; x += 8)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + x), max_pool8(load8(r0 + 2 * x), load8(r0 + 2 * x + 8),
-                                                                       load8(r1 + 2 * x), load8(r1 + 2 * x + 8)));
-  if (x < n) {  // the last n % 8 outputs: their 2 (n % 8) inputs per row under load masks, stored through a buffer
-    const __m256i m0 = tail_mask(2 * (n - x)), m1 = tail_mask(2 * (n - x) - 8);
-    alignas(32) int32_t rest[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(rest),
-                       max_pool8(_mm256_maskload_epi32(r0 + 2 * x, m0), _mm256_maskload_epi32(r0 + 2 * x + 8, m1),
-                                 _mm256_maskload_epi32(r1 + 2 * x, m0), _mm256_maskload_epi32(r1 + 2 * x + 8, m1)));
-    std::memcpy(dst + x, rest, static_cast<size_t>(n - x) * sizeof(int32_t));
-  }
-}
-}  // namespace
-
-void max_pool_2x2_row(Isa isa, const int32_t* r0, const int32_t* r1, int64_t n, int32_t* dst) {
-  if (isa != Isa::Scalar) return max_pool_2x2_row_avx2(r0, r1, n, dst);
-  for (int64_t x = 0; x < n; ++x) dst[x] = std::max(std::max(r0[2 * x], r0[2 * x + 1]), std::max(r1[2 * x], r1[2 * x + 1]));
-}
-
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = quant::float_requantize(acc[i], scale, zp, lo, hi);
 }

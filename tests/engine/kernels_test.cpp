@@ -267,27 +267,6 @@ TEST(Kernels, RequantizeRowMatchesScalarAtExtremes) {
     }
 }
 
-TEST(Kernels, MaxPoolRowsEqualTheScalarLoopAndStopAtTheirEnd) {
-  // Rows of 1-40 outputs (whole 8-output steps and every masked tail), values over the int32 range, and a
-  // sentinel past the last output that must survive.
-  Rng r(83);
-  for (int64_t n = 1; n <= 40; ++n)
-    for (int round = 0; round < 5; ++round) {
-      std::vector<int32_t> r0(2 * n), r1(2 * n);
-      for (auto& v : r0) v = static_cast<int32_t>(r());
-      for (auto& v : r1) v = static_cast<int32_t>(r());
-      std::vector<int32_t> want(n);
-      for (int64_t x = 0; x < n; ++x) want[x] = std::max({r0[2 * x], r0[2 * x + 1], r1[2 * x], r1[2 * x + 1]});
-      for (kernels::Isa isa : kernels::supported_isas()) {
-        std::vector<int32_t> got(n + 1, 777);
-        kernels::max_pool_2x2_row(isa, r0.data(), r1.data(), n, got.data());
-        ASSERT_EQ(got[n], 777) << "n " << n << " " << kernels::isa_name(isa);
-        got.pop_back();
-        ASSERT_EQ(got, want) << "n " << n << " " << kernels::isa_name(isa);
-      }
-    }
-}
-
 TEST(Kernels, RequantizeShortRowsInPlaceLeaveTheirNeighboursAlone) {
   // Rows of 1 to 20 elements (the masked last vector), written in place as the Add does and into a buffer
   // whose element past the row is a sentinel that must survive.

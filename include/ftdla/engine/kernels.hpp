@@ -97,9 +97,6 @@ void requantize_lanes(Isa isa, const int32_t* acc, int64_t n, const int32_t* mul
 void add_requantize(Isa isa, const int32_t* a, const int32_t* b, int64_t n, int32_t z1, int32_t z2, int left_shift,
                     quant::QuantizedMultiplier in1, quant::QuantizedMultiplier in2, quant::QuantizedMultiplier out_qm,
                     int32_t zp, int32_t lo, int32_t hi, int32_t* out);
-/// dst[x] = max(r0[2x], r0[2x + 1], r1[2x], r1[2x + 1]) for x < n: one output row of a 2x2 stride-2 max
-/// pool from its two input rows (each read up to 2n values).
-void max_pool_2x2_row(Isa isa, const int32_t* r0, const int32_t* r1, int64_t n, int32_t* dst);
 /// out[i] = quant::float_requantize(acc[i], scale, zp, lo, hi) for i < n (ONNX Runtime's requantization);
 /// a plain loop the compiler vectorizes with the same IEEE float32 steps.
 void requantize_row_float(const int32_t* acc, int64_t n, float scale, int32_t zp, int32_t lo, int32_t hi, int32_t* out);
