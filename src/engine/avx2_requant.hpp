@@ -13,9 +13,10 @@
 namespace ftdla::engine::kernels {
 namespace {
 #define FTDLA_AVX2 __attribute__((target("avx2"), always_inline)) static inline
-/// One requantization's constants on 8 lanes (Requant512 in kernels.cpp is the AVX-512 form): multipliers (the odd lanes' in the low
-/// halves of the 64-bit lanes of m_odd), left and right shifts, the right shift's remainder mask and half,
-/// the saturation bounds of the left shift, the clamp (less the zero point) and the zero point.
+/// One requantization's constants on 8 lanes (Requant512 in kernels.cpp is the AVX-512 form): multipliers
+/// (the odd lanes' in the low halves of the 64-bit lanes of m_odd), left and right shifts, the right
+/// shift's remainder mask and half, the saturation bounds of the left shift, the clamp (less the zero
+/// point) and the zero point.
 struct Requant256 {
   __m256i m_even, m_odd, left, right, mask, half, sat_hi, sat_lo, lo, hi, zp;
 };

@@ -142,8 +142,8 @@ FTDLA_TARGET void transform_input(const int16_t* plane, int64_t pairs, int64_t r
 /// M[xi][r][lanes] = sum_p U[xi][j0 + r][2p, 2p + 1] . V[xi][p][chunk's tiles] for NR output channels and
 /// MR vectors of 8 tiles, every xi: the 16 small GEMMs of one chunk, into m [16][NR][16].
 template <int NR, int MR>
-FTDLA_TARGET __attribute__((noinline)) void tile_products(const int16_t* v, int64_t pairs, int64_t ldv, const int16_t* u, int64_t ldu_xi,
-                                int64_t cp, int32_t* m) {
+FTDLA_TARGET __attribute__((noinline)) void tile_products(const int16_t* v, int64_t pairs, int64_t ldv,
+                                                          const int16_t* u, int64_t ldu_xi, int64_t cp, int32_t* m) {
   for (int xi = 0; xi < 16; ++xi) {
     __m256i acc[NR][MR];
     for (int r = 0; r < NR; ++r)
@@ -254,7 +254,8 @@ FTDLA_TARGET void transform_output(const int32_t* m, const int32_t* init, __m128
     const __m256i bias = _mm256_set1_epi32(init[r]);
     for (int i = 0; i < MR; ++i) {
       __m256i mm[16];
-      for (int xi = 0; xi < 16; ++xi) mm[xi] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + (xi * NR + r) * 16 + 8 * i));
+      for (int xi = 0; xi < 16; ++xi)
+        mm[xi] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m + (xi * NR + r) * 16 + 8 * i));
       __m256i s[4][2];  // M A
       for (int a = 0; a < 4; ++a) {
         s[a][0] = _mm256_add_epi32(_mm256_add_epi32(mm[4 * a], mm[4 * a + 1]), mm[4 * a + 2]);
