@@ -137,17 +137,18 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int nth_max = omp_get_max_threads();
   const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
   if (out) out->resize(acc.size());
+  int32_t* const out_p = out ? out->data() : nullptr;
+  // Fixed-point requantization goes with the kernel (fused in its store on AVX2); ONNX Runtime's float one
+  // after it.
+  const bool fixed_point = out_p && !q_.float_requant;
   if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa)) {
-    // Fixed-point requantization in the output transform; ONNX Runtime's float one after.
-    const bool fixed_point = out && !lanes_[l].mult.empty();
-    const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max,
-                                   fixed_point ? out->data() : nullptr};
+    const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, out_p};
     auto rows = [&](int64_t y0, int64_t y1) {  // output rows [y0, y1), y0 even
       kernels::winograd_conv3x3(isa, input.data(), h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
                                 acc.data(), fixed_point ? &rq : nullptr, y0, y1);
-      if (out && !fixed_point)
+      if (out_p && !fixed_point)
         for (int64_t j = 0; j < d.n; ++j)
-          requantize_span(l, j, acc.data() + j * d.m + y0 * ow, (y1 - y0) * ow, out->data() + j * d.m + y0 * ow);
+          requantize_span(l, j, acc.data() + j * d.m + y0 * ow, (y1 - y0) * ow, out_p + j * d.m + y0 * ow);
     };
     const int64_t tile_rows = (oh + 1) / 2;
     if (!split || tile_rows < nth_max) {
@@ -173,7 +174,6 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t phases = win.stride_w, pws = (pw + phases - 1) / phases, row_w = phases * pws;
   const bool padded = pt || pl || win.pads[2] || win.pads[3];
   int32_t* const acc_p = acc.data();
-  int32_t* const out_p = out ? out->data() : nullptr;
   const int32_t off = f.off;
   // Per phase p, the input columns c with (pl + c) % S == p: the first, how many, and where they go.
   struct PhaseSpan {
@@ -272,8 +272,6 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   auto multiply = [&](int64_t g, int64_t y0, int64_t y1, int64_t j0, int64_t j1, const uint8_t* src_packed) {
     const int64_t m0 = y0 * ow, ml = (y1 - y0) * ow;
     const int64_t first = (g * d.n + j0) * d.m + m0;
-    // Fixed-point requantization goes with the GEMM (in its store on AVX2); ONNX Runtime's float one after.
-    const bool fixed_point = out_p && !q_.float_requant;
     const kernels::FusedRequant rq{L.requant.data() + g * d.n + j0, q_.enc[L.output].zero_point, L.act_min, L.act_max,
                                    out_p + first};
     kernels::gemm_u8s8(isa, src_packed, ml, kq, f.w, g * d.n + j0, j1 - j0, f.init.data() + g * d.n + j0, pbits,

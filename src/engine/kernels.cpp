@@ -16,7 +16,7 @@
 #include "ftdla/core/bits.hpp"
 #include "ftdla/core/error.hpp"
 #include "ftdla/quant/float_requant.hpp"
-#include "avx2_requant.hpp"
+#include "kernels_internal.hpp"
 
 namespace ftdla::engine::kernels {
 
@@ -112,14 +112,9 @@ FTDLA_INLINE Vec dot(Vec acc, const uint8_t* x, const int16_t* w) {
 }
 // The fused requantization: one row's Requant256, then requantize8 on each wrapped tile vector.
 constexpr bool kFusedRequant = true;
-struct RowRequant {
-  Requant256 q;
-  bool shift_left;
-};
-FTDLA_INLINE RowRequant row_requant(const FusedRequant& rq, int j) {
-  return {requant256(rq.qm[j], rq.zp, rq.lo, rq.hi), rq.qm[j].shift > 0};
-}
-FTDLA_INLINE Vec requant(Vec v, const RowRequant& r) { return requantize8(v, r.q, r.shift_left); }
+using RowRequant = Requant256;
+FTDLA_INLINE RowRequant row_requant(const FusedRequant& rq, int j) { return requant256(rq.qm[j], rq.zp, rq.lo, rq.hi); }
+FTDLA_INLINE Vec requant(Vec v, const RowRequant& r) { return requantize8(v, r); }
 template <int NR, int MR>
 constexpr bool kHandLoop = NR == 4 && MR == 2;  // hand_loop below; other tiles: the body's intrinsics
 alignas(32) inline constexpr uint16_t kLowBytes[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -354,17 +349,14 @@ void gemm_u8s8(Isa isa, const uint8_t* a, int64_t ml, int64_t kq, const PackedWe
   const int8_t* w = pw.w.data() + row0 * pw.ld;
   const int64_t ldw = pw.ld;
   const __m128i sh = _mm_cvtsi32_si128(32 - pbits);
-  // AVX2 requantizes in the tile's store where every row's shift is one requantize_row vectorizes.
-  bool fuse = rq && isa == Isa::Avx2;
-  for (int64_t j = 0; fuse && j < n; ++j) fuse = quant::shift_in_quantize_range(rq->qm[j]);
+  const bool fuse = fuse_requant(isa, rq, n);
   switch (isa) {
     case Isa::Avx512Vnni: avx512vnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
     case Isa::AvxVnni: avxvnni::gemm(a, ml, kq, w, ldw, n, init, c, ldc, sh, nullptr); break;
     case Isa::Avx2: avx2::gemm(a, ml, kq, pw.w16.data() + row0 * ldw, ldw, n, init, c, ldc, sh, fuse ? rq : nullptr); break;
     case Isa::Scalar: scalar::gemm(a, ml, kq, w, ldw, n, init, c, ldc, pbits); break;
   }
-  if (rq && !fuse)
-    for (int64_t j = 0; j < n; ++j) requantize_row(isa, c + j * ldc, ml, rq->qm[j], rq->zp, rq->lo, rq->hi, rq->out + j * ldc);
+  if (rq && !fuse) requantize_rows(isa, *rq, c, n, ldc, 0, ml);
 }
 
 void gemv_u8s8(Isa isa, const uint8_t* x, const PackedWeights& pw, int64_t n, const int32_t* init, int pbits,
@@ -384,14 +376,13 @@ namespace {
 __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int64_t n, quant::QuantizedMultiplier qm,
                                                          int32_t zp, int32_t lo, int32_t hi, int32_t* out) {
   const Requant256 q = requant256(qm, zp, lo, hi);
-  const bool shift_left = qm.shift > 0;
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q, shift_left));
+                        requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), q));
   if (i < n) {  // the last n % 8 lanes under a mask (rows are short: 49 or 7 pixels)
     const __m256i live = tail_mask(n - i);
-    _mm256_maskstore_epi32(out + i, live, requantize8(_mm256_maskload_epi32(acc + i, live), q, shift_left));
+    _mm256_maskstore_epi32(out + i, live, requantize8(_mm256_maskload_epi32(acc + i, live), q));
   }
 }
 
@@ -530,9 +521,9 @@ __attribute__((target("avx2"))) void add_requantize_avx2(const int32_t* a, const
   const __m128i up = _mm_cvtsi32_si128(left_shift);
   // (A lambda would not inherit the avx2 target.)
 #define FTDLA_ADD8(va, vb)                                                                                      \
-  requantize8(_mm256_add_epi32(requantize8(_mm256_sll_epi32(_mm256_sub_epi32(va, vz1), up), q1, in1.shift > 0), \
-                               requantize8(_mm256_sll_epi32(_mm256_sub_epi32(vb, vz2), up), q2, in2.shift > 0)), \
-              qo, out_qm.shift > 0)
+  requantize8(_mm256_add_epi32(requantize8(_mm256_sll_epi32(_mm256_sub_epi32(va, vz1), up), q1), \
+                               requantize8(_mm256_sll_epi32(_mm256_sub_epi32(vb, vz2), up), q2)), \
+              qo)
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "avx2_requant.hpp"
+#include "kernels_internal.hpp"
 #include "ftdla/core/error.hpp"
 
 namespace ftdla::engine::kernels {
@@ -246,11 +246,7 @@ FTDLA_TARGET void transform_output(const int32_t* m, const int32_t* init, __m128
                                    int64_t ow, int32_t* acc, int64_t npix, const FusedRequant* rq, int64_t j0) {
   for (int r = 0; r < NR; ++r) {
     [[maybe_unused]] Requant256 q;
-    bool shift_left = false;
-    if (rq) {
-      q = requant256(rq->qm[j0 + r], rq->zp, rq->lo, rq->hi);
-      shift_left = rq->qm[j0 + r].shift > 0;
-    }
+    if (rq) q = requant256(rq->qm[j0 + r], rq->zp, rq->lo, rq->hi);
     const __m256i bias = _mm256_set1_epi32(init[r]);
     for (int i = 0; i < MR; ++i) {
       __m256i mm[16];
@@ -268,7 +264,7 @@ FTDLA_TARGET void transform_output(const int32_t* m, const int32_t* init, __m128
         for (int a = 0; a < 2; ++a) {
           const __m256i v = _mm256_add_epi32(_mm256_srai_epi32(a == 0 ? top : bottom, 2), bias);
           y[2 * a + b] = _mm256_sra_epi32(_mm256_sll_epi32(v, sh), sh);
-          if (rq) yq[2 * a + b] = requantize8(y[2 * a + b], q, shift_left);
+          if (rq) yq[2 * a + b] = requantize8(y[2 * a + b], q);
         }
       }
       scatter(y, runs[i], ow, acc + r * npix);
@@ -292,15 +288,7 @@ FTDLA_TARGET void chunk_rows(const int16_t* v, int64_t pairs, int64_t ldv, const
   constexpr int kNr = 6;  // 6 x 2 accumulators, 2 tile vectors, a weight pair and a product: 16 ymm
   int64_t j = 0;
   for (; j + kNr <= u.n; j += kNr) chunk<kNr, MR>(v, pairs, ldv, u, j, init, sh, runs, ow, acc, npix, rq, m);
-  const auto rest = [&]<int NR>() { chunk<NR, MR>(v, pairs, ldv, u, j, init, sh, runs, ow, acc, npix, rq, m); };
-  switch (u.n - j) {
-    case 5: rest.template operator()<5>(); break;
-    case 4: rest.template operator()<4>(); break;
-    case 3: rest.template operator()<3>(); break;
-    case 2: rest.template operator()<2>(); break;
-    case 1: rest.template operator()<1>(); break;
-    default: break;
-  }
+  with_rest(u.n - j, [&]<int NR>() { chunk<NR, MR>(v, pairs, ldv, u, j, init, sh, runs, ow, acc, npix, rq, m); });
 }
 
 FTDLA_TARGET void conv(const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt, int64_t pl,
@@ -358,7 +346,10 @@ void winograd_conv3x3(Isa isa, const int32_t* input, int64_t h, int64_t w, int32
   if (row0 % 2 != 0) throw InternalError("winograd_conv3x3: the first row must start a tile");
   if (!winograd_available(isa) || u.c > kWinogradMaxChannels)
     throw InternalError("winograd_conv3x3: not available for this ISA or channel count");
-  avx2w::conv(input, h, w, off, pad, pt, pl, oh, ow, u, init, pbits, acc, rq, row0, row1);
+  const bool fuse = fuse_requant(isa, rq, u.n);
+  avx2w::conv(input, h, w, off, pad, pt, pl, oh, ow, u, init, pbits, acc, fuse ? rq : nullptr, row0, row1);
+  const int64_t y1 = std::min(row1, oh);
+  if (rq && !fuse && y1 > row0) requantize_rows(isa, *rq, acc, u.n, oh * ow, row0 * ow, (y1 - row0) * ow);
 }
 
 }  // namespace ftdla::engine::kernels

@@ -158,13 +158,16 @@ TEST(Kernels, WinogradLayersEqualTheReference) {
   // 3x3 stride-1 convolutions on the Winograd path (AVX2): accumulators and the requantization fused in its
   // output transform against the scalar reference, over channels 4-40 (odd ones pad a channel), maps
   // 1-24 wide (odd ones end in half tiles, several tile rows per 16-tile vector), padding 0-2 per side, W and
-  // A from 2 to 8, P from 8 to 32, extreme operands.
+  // A from 2 to 8, P from 8 to 32, extreme operands, and now and then a shift outside the vector range
+  // (that channel is then requantized after the output transform).
   if (std::ranges::none_of(kernels::supported_isas(), kernels::winograd_available)) GTEST_SKIP() << "no AVX2";
   const kernels::Isa saved = kernels::active_isa();
   kernels::set_isa(kernels::Isa::Avx2);
   for (int64_t c = 0; c < 1500; ++c) {
     Rng r = Rng::derive(20261208, static_cast<uint64_t>(c));
-    const quant::QGraph q = random_layer(r, false, true);
+    quant::QGraph q = random_layer(r, false, true);
+    std::vector<quant::QuantizedMultiplier>& requant = q.layers[0].requant;
+    if (c % 10 == 0) requant[r.below(requant.size())].shift = -40;
     const IntegerEngine e(q);
     ASSERT_TRUE(e.winograd_layer(0)) << "case " << c;
     const quant::Encoding& in = q.enc[0];

@@ -44,8 +44,8 @@ bool winograd_pays(int64_t c, int64_t oh, int64_t ow);
 ///   acc[j][y][x] = wrap_P(init[j] + sum_{c, r, s} xu(c, y + r - pt, x + s - pl) * w[j][c][r][s]),
 /// xu = input + off for taps inside the h x w input and `pad` (a byte) outside it, output oh x ow,
 /// acc [n][oh][ow]: exactly what gemm_u8s8 gives on the packed input. With `rq`, also rq->out (same layout)
-/// as requantize_row gives, computed in the output transform (every rq->qm[j] must satisfy
-/// quant::shift_in_quantize_range). Only output rows [row0, min(row1, oh)) are computed and written (row0
+/// as requantize_row gives, computed in the output transform (as gemm_u8s8: rows whose shift the vector
+/// arithmetic does not take are requantized afterwards). Only output rows [row0, min(row1, oh)) are computed and written (row0
 /// even: whole tiles; threads of a batch of one take bands). Requires winograd_available(isa) and
 /// c <= kWinogradMaxChannels.
 void winograd_conv3x3(Isa isa, const int32_t* input, int64_t h, int64_t w, int32_t off, int32_t pad, int64_t pt,
