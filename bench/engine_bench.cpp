@@ -6,11 +6,14 @@
 //   BM_GoldenRef/<model>/batch128/threads1         the same with the scalar reference kernels
 //   BM_GoldenDirect/<model>/batch128/threads1      the int8 kernels with every convolution a direct GEMM
 //                                                  (no Winograd: IntegerEngine::set_winograd(false))
+//   BM_GoldenUngrouped/<model>/batch128/threads1   the int8 kernels with every image run through all layers
+//                                                  alone (IntegerEngine::set_group_images(1))
 //   BM_Float/lenet5                                ftdla's float reference engine
 // Models: models/lenet5.onnx, models/resnet18w32.onnx and, if present, out/resnet18w64.onnx (the
 // full-width ResNet-18 that bench/make_resnet18 writes; random weights are fine for timing).
 // Options after Google Benchmark's: --ort FILE (JSON lines from bench/ort/ort_bench.js). Environment:
-// FTDLA_LAYER_PARALLEL_MACS=N sets the batch-of-one split threshold (IntegerEngine::set_layer_parallel_macs).
+// FTDLA_LAYER_PARALLEL_MACS=N sets the batch-of-one split threshold (IntegerEngine::set_layer_parallel_macs),
+// FTDLA_GROUP_IMAGES=N the images per group (IntegerEngine::set_group_images).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -60,10 +63,11 @@ void load(const std::string& name, const std::string& path) {
   m->e = std::make_unique<ftdla::engine::IntegerEngine>(m->q);
   // FTDLA_LAYER_PARALLEL_MACS: the batch-of-one split threshold, to measure where splitting pays.
   if (const char* v = std::getenv("FTDLA_LAYER_PARALLEL_MACS")) m->e->set_layer_parallel_macs(std::atoll(v));
+  if (const char* v = std::getenv("FTDLA_GROUP_IMAGES")) m->e->set_group_images(static_cast<size_t>(std::atoll(v)));
   models()[name] = std::move(m);
 }
 
-enum class Kernels { Fast, Direct, Reference };
+enum class Kernels { Fast, Direct, Ungrouped, Reference };
 
 void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, int threads, Kernels kernels) {
   const Model& m = *models().at(name);
@@ -71,6 +75,8 @@ void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, 
   const auto isa = ftdla::engine::kernels::active_isa();
   if (kernels == Kernels::Reference) ftdla::engine::kernels::set_isa(ftdla::engine::kernels::Isa::Scalar);
   m.e->set_winograd(kernels != Kernels::Direct);
+  const size_t group_images = m.e->group_images();
+  if (kernels == Kernels::Ungrouped) m.e->set_group_images(1);
   omp_set_num_threads(threads);
   std::vector<int> top1(static_cast<size_t>(batch));
   std::vector<const float*> images(static_cast<size_t>(batch));
@@ -85,6 +91,7 @@ void BM_Golden(benchmark::State& state, const std::string& name, int64_t batch, 
   omp_set_num_threads(saved);
   ftdla::engine::kernels::set_isa(isa);
   m.e->set_winograd(true);
+  m.e->set_group_images(group_images);
   state.SetItemsProcessed(i);
   state.counters["macs_per_image"] = static_cast<double>(m.g.total_macs());
 }
@@ -174,6 +181,9 @@ int main(int argc, char** argv) {
     const std::string direct = "BM_GoldenDirect/" + name + "/batch128/threads1";
     benchmark::RegisterBenchmark(direct.c_str(), BM_Golden, name, int64_t{128}, 1, Kernels::Direct)->UseRealTime()->Unit(benchmark::kMillisecond);
     pairs.push_back({"BM_Golden/" + name + "/batch128/threads1", direct});
+    const std::string ungrouped = "BM_GoldenUngrouped/" + name + "/batch128/threads1";
+    benchmark::RegisterBenchmark(ungrouped.c_str(), BM_Golden, name, int64_t{128}, 1, Kernels::Ungrouped)->UseRealTime()->Unit(benchmark::kMillisecond);
+    pairs.push_back({"BM_Golden/" + name + "/batch128/threads1", ungrouped});
     pairs.push_back({"BM_Golden/" + name + "/batch128/threads1", ref});
     pairs.push_back({"BM_Golden/" + name + "/batch128/threads2", "BM_Golden/" + name + "/batch128/threads1"});
     pairs.push_back({"BM_Golden/" + name + "/batch1/threads2", "BM_Golden/" + name + "/batch1/threads1"});

@@ -104,24 +104,76 @@ inline void max_pool_2x2_row(const int32_t* __restrict r0, const int32_t* __rest
 }  // namespace
 
 void IntegerEngine::accumulate(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc) const {
-  if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) return accumulate_fast(l, input, acc, false);
+  if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) {
+    acc.resize(fast_[l].init.size() * static_cast<size_t>(pixels_[l]));
+    const LayerIo io{input.data(), acc.data(), nullptr};
+    return accumulate_fast(l, &io, 1, false);
+  }
   accumulate_ref(l, input, acc);
 }
 
-void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc,
-                                    bool threaded, std::vector<int32_t>* out) const {
+void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, bool threaded) const {
   const QLayer& L = q_.layers[l];
   const Node& node = q_.graph.nodes[L.node];
   const model::GemmDims d = model::gemm_dims(q_.graph, node);
   const FastLayer& f = fast_[l];
   const kernels::Isa isa = kernels::active_isa();
   const int pbits = q_.options.accbits;
-  acc.resize(static_cast<size_t>(d.groups * d.n * d.m));
+  const int64_t kq = (d.k + 3) / 4;
   thread_local std::vector<uint8_t> packed;
+  int32_t* const out_p = io[0].out;
+  // Fixed-point requantization goes with the kernel (fused in its store on AVX2); ONNX Runtime's float one
+  // after it.
+  const bool fixed_point = out_p && !q_.float_requant;
+  // Several images (grouped_layer): their pixels side by side as the columns of one GEMM, so that each
+  // weight row, once in L1, meets every image's pixels (a 4x4 map gives a weight 16 pixels per image, a fully
+  // connected layer one). Images go in chunks whose packed panel stays in L2; each chunk's registers land in
+  // scratch rows [channel][chunk pixels] and are copied to the images' registers. Each output is its own
+  // dot product, so the registers are those of one image at a time.
+  thread_local std::vector<int32_t> group_acc, group_out;
+  auto multiply_group = [&](size_t first, int64_t count) {
+    const int64_t m = d.m, ml = count * m;
+    group_acc.resize(static_cast<size_t>(d.n * ml));
+    if (out_p) group_out.resize(group_acc.size());
+    const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, group_out.data()};
+    kernels::gemm_u8s8(isa, packed.data(), ml, kq, f.w, 0, d.n, f.init.data(), pbits, group_acc.data(), ml,
+                       fixed_point ? &rq : nullptr);
+    if (out_p && !fixed_point)
+      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, group_acc.data() + j * ml, ml, group_out.data() + j * ml);
+    for (int64_t i = 0; i < count; ++i) {
+      const LayerIo& im = io[first + static_cast<size_t>(i)];
+      if (m == 1) {  // a fully connected layer: one register per row (a memcpy call each would cost more)
+        for (int64_t j = 0; j < d.n; ++j) {
+          im.acc[j] = group_acc[static_cast<size_t>(j * ml + i)];
+          if (out_p) im.out[j] = group_out[static_cast<size_t>(j * ml + i)];
+        }
+        continue;
+      }
+      for (int64_t j = 0; j < d.n; ++j) {
+        std::memcpy(im.acc + j * m, group_acc.data() + j * ml + i * m, static_cast<size_t>(m) * sizeof(int32_t));
+        if (out_p) std::memcpy(im.out + j * m, group_out.data() + j * ml + i * m, static_cast<size_t>(m) * sizeof(int32_t));
+      }
+    }
+  };
+  const int64_t images_per_chunk = std::clamp<int64_t>(group_panel_bytes_ / (4 * kq * d.m), 1, static_cast<int64_t>(images));
   if (node.op == model::OpKind::Gemm) {
-    packed.assign(static_cast<size_t>(f.w.ld), 0);
-    for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(input[k] + f.off);
-    kernels::gemv_u8s8(isa, packed.data(), f.w, d.n, f.init.data(), pbits, acc.data());
+    if (images == 1) {
+      packed.assign(static_cast<size_t>(f.w.ld), 0);
+      for (int64_t k = 0; k < d.k; ++k) packed[k] = static_cast<uint8_t>(io[0].in[k] + f.off);
+      kernels::gemv_u8s8(isa, packed.data(), f.w, d.n, f.init.data(), pbits, io[0].acc);
+      return;
+    }
+    // Image i is column i of the packed [k/4][mp][4] input (the bytes past k are zero, as are the weights).
+    for (size_t first = 0; first < images; first += static_cast<size_t>(images_per_chunk)) {
+      const int64_t count = std::min<int64_t>(images_per_chunk, static_cast<int64_t>(images - first));
+      const int64_t mp = kernels::round_up(count, kernels::kMAlign);
+      packed.assign(static_cast<size_t>(kq * mp * 4), 0);
+      for (int64_t i = 0; i < count; ++i) {
+        const int32_t* const x = io[first + static_cast<size_t>(i)].in;
+        for (int64_t k = 0; k < d.k; ++k) packed[static_cast<size_t>(((k / 4) * mp + i) * 4 + k % 4)] = static_cast<uint8_t>(x[k] + f.off);
+      }
+      multiply_group(first, count);
+    }
     return;
   }
   // Conv: the input as unsigned bytes in a plane padded with the zero point (padding taps hold it), then
@@ -132,23 +184,18 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t cg = node.weight.shape[1], kh = win.kernel_h, kw = win.kernel_w;
   const int64_t h = is[1], wd = is[2], oh = os[1], ow = os[2];
   const int64_t pt = win.pads[0], pl = win.pads[1], ph = h + pt + win.pads[2], pw = wd + pl + win.pads[3];
-  const int64_t kq = (d.k + 3) / 4;
   const uint8_t pad = static_cast<uint8_t>(q_.enc[L.inputs[0]].zero_point + f.off);
   const int nth_max = omp_get_max_threads();
   const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
-  if (out) out->resize(acc.size());
-  int32_t* const out_p = out ? out->data() : nullptr;
-  // Fixed-point requantization goes with the kernel (fused in its store on AVX2); ONNX Runtime's float one
-  // after it.
-  const bool fixed_point = out_p && !q_.float_requant;
+  const int32_t* input = io[0].in;  // the image being packed
   if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa)) {
     const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, out_p};
     auto rows = [&](int64_t y0, int64_t y1) {  // output rows [y0, y1), y0 even
-      kernels::winograd_conv3x3(isa, input.data(), h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
-                                acc.data(), fixed_point ? &rq : nullptr, y0, y1);
+      kernels::winograd_conv3x3(isa, input, h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
+                                io[0].acc, fixed_point ? &rq : nullptr, y0, y1);
       if (out_p && !fixed_point)
         for (int64_t j = 0; j < d.n; ++j)
-          requantize_span(l, j, acc.data() + j * d.m + y0 * ow, (y1 - y0) * ow, out_p + j * d.m + y0 * ow);
+          requantize_span(l, j, io[0].acc + j * d.m + y0 * ow, (y1 - y0) * ow, out_p + j * d.m + y0 * ow);
     };
     const int64_t tile_rows = (oh + 1) / 2;
     if (!split || tile_rows < nth_max) {
@@ -173,7 +220,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
   const int64_t channels = is[0];
   const int64_t phases = win.stride_w, pws = (pw + phases - 1) / phases, row_w = phases * pws;
   const bool padded = pt || pl || win.pads[2] || win.pads[3];
-  int32_t* const acc_p = acc.data();
+  int32_t* const acc_p = io[0].acc;
   const int32_t off = f.off;
   // Per phase p, the input columns c with (pl + c) % S == p: the first, how many, and where they go.
   struct PhaseSpan {
@@ -207,7 +254,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       uint8_t* const rows = base + (ch * ph + py0) * row_w;
       if (padded) std::fill(rows, rows + (py1 - py0) * row_w, pad);  // one call: the rows are contiguous
       if (iy1 <= iy0) continue;
-      const int32_t* const src = input.data() + (ch * h + iy0 - pt) * wd;  // the rows are contiguous here too
+      const int32_t* const src = input + (ch * h + iy0 - pt) * wd;  // the rows are contiguous here too
       if (phases == 1) {
         if (!padded) {  // the channel's rows are contiguous in the plane too
           to_bytes(src, (iy1 - iy0) * wd, off, base + (ch * ph + iy0) * row_w);
@@ -229,12 +276,11 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       }
     }
   };
-  // Rows [y0, y1) of group g in GEMM form, [k/4][m][4]: `pack` fills k-quads [q0, q1) of `dst` (pixels
-  // padded to mp) by interleaving the four plane rows of each quad's taps, read in place (stride-1 rows of
-  // the phases): no im2col matrix, no separate interleave pass. The padding pixels [ml, mp) hold whatever
-  // is there: their outputs are computed but never stored.
-  auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst) {
-    const int64_t ml = (y1 - y0) * ow, mp = kernels::round_up(ml, kernels::kMAlign);
+  // Rows [y0, y1) of group g in GEMM form, [k/4][mp][4]: `pack` fills k-quads [q0, q1) of `dst` (quads mp
+  // pixels apart, writes within `room` pixels of dst) by interleaving the four plane rows of each quad's
+  // taps, read in place (stride-1 rows of the phases): no im2col matrix, no separate interleave pass. The
+  // padding pixels up to mp hold whatever is there: their outputs are computed but never stored.
+  auto pack = [&](int64_t g, int64_t y0, int64_t y1, int64_t q0, int64_t q1, uint8_t* dst, int64_t mp, int64_t room) {
     const uint8_t* const group_plane = plane.data() + g * cg * ph * row_w;
     thread_local std::vector<uint8_t> zeros;  // the k-padding row
     const int64_t ow16 = kernels::round_up(ow, 16);  // interleave_rows4_2d may read whole 16-byte steps
@@ -263,7 +309,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
         }
       }
       // All rows of the band in one call; rows may be written in whole 16-pixel steps within this quad.
-      kernels::interleave_rows4_2d(rows, strides, y1 - y0, ow, dst + q * mp * 4, mp);
+      kernels::interleave_rows4_2d(rows, strides, y1 - y0, ow, dst + q * mp * 4, room);
     }
   };
   // Channels [j0, j1) of group g over rows [y0, y1) from packed input: one GEMM, then the P-bit
@@ -284,10 +330,26 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
     const int64_t mp = kernels::round_up((y1 - y0) * ow, kernels::kMAlign);
     packed.resize(static_cast<size_t>(kq * mp * 4));
     for (int64_t g = g0; g < g1; ++g) {
-      pack(g, y0, y1, 0, kq, packed.data());
+      pack(g, y0, y1, 0, kq, packed.data(), mp, mp);
       multiply(g, y0, y1, 0, d.n, packed.data());
     }
   };
+  if (images > 1) {
+    // Image i's pixels from column i * m (each image's rows may spill whole 16-pixel steps into the next
+    // image's columns, which are packed after them).
+    for (size_t first = 0; first < images; first += static_cast<size_t>(images_per_chunk)) {
+      const int64_t count = std::min<int64_t>(images_per_chunk, static_cast<int64_t>(images - first));
+      const int64_t mp = kernels::round_up(count * d.m, kernels::kMAlign);
+      packed.resize(static_cast<size_t>(kq * mp * 4));
+      for (int64_t i = 0; i < count; ++i) {
+        input = io[first + static_cast<size_t>(i)].in;
+        fill_plane(0, oh);
+        pack(0, 0, oh, 0, kq, packed.data() + i * d.m * 4, mp, mp - i * d.m);
+      }
+      multiply_group(first, count);
+    }
+    return;
+  }
   if (!split) {
     fill_plane(0, oh);
     groups(0, d.groups, 0, oh);
@@ -328,7 +390,7 @@ void IntegerEngine::accumulate_fast(size_t l, const std::vector<int32_t>& input,
       share(kq, 1, lo, hi);
       if (hi > lo) {
         fill_plane(0, oh);
-        pack(0, 0, oh, lo, hi, shared_p);
+        pack(0, 0, oh, lo, hi, shared_p, mp_all, mp_all);
       }
 #pragma omp barrier
       share(d.n, d.n >= 6 * nth ? 6 : 1, lo, hi);  // blocks of the kernel's 6 rows
@@ -460,20 +522,26 @@ void IntegerEngine::run_layer_impl(size_t l, Trace& t, bool threaded) const {
   const Shape& is = q_.graph.values[L.inputs[0]].shape;
   const Shape& os = q_.graph.values[L.output].shape;
   switch (L.op) {
-    case QOp::Compute:
-      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar && pixels_[l] > 1) {
-        // Convolutions requantize each band of rows right after computing it (in the thread that did).
-        accumulate_fast(l, in, t.acc[l], threaded, &out);
-        return;
+    case QOp::Compute: {
+      std::vector<int32_t>& acc = t.acc[l];
+      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar) {
+        acc.resize(fast_[l].init.size() * static_cast<size_t>(pixels_[l]));
+        if (pixels_[l] > 1) {
+          // Convolutions requantize each band of rows right after computing it (in the thread that did).
+          out.resize(acc.size());
+          const LayerIo io{in.data(), acc.data(), out.data()};
+          accumulate_fast(l, &io, 1, threaded);
+          return;
+        }
+        const LayerIo io{in.data(), acc.data(), nullptr};
+        accumulate_fast(l, &io, 1, threaded);
+      } else {
+        accumulate_ref(l, in, acc);
       }
-      if (fast_layer(l) && kernels::active_isa() != kernels::Isa::Scalar)
-        accumulate_fast(l, in, t.acc[l], threaded);
-      else
-        accumulate_ref(l, in, t.acc[l]);
-      requantize_all_impl(l, t.acc[l], out,
-                          threaded && static_cast<int64_t>(t.acc[l].size()) * 64 >= layer_parallel_macs_ &&
-                              omp_get_max_threads() > 1);
+      requantize_all_impl(l, acc, out,
+                          threaded && static_cast<int64_t>(acc.size()) * 64 >= layer_parallel_macs_ && omp_get_max_threads() > 1);
       return;
+    }
     case QOp::Clamp:
       out.resize(in.size());
       for (size_t i = 0; i < in.size(); ++i) out[i] = std::clamp(in[i], L.act_min, L.act_max);
@@ -634,6 +702,30 @@ void IntegerEngine::run_layers(size_t from, Trace& t) const {
   for (size_t l = from; l < q_.layers.size(); ++l) run_layer(l, t);
 }
 
+bool IntegerEngine::grouped_layer(size_t l) const {
+  if (!fast_layer(l) || pixels_[l] > kGroupMaxPixels) return false;
+  const kernels::Isa isa = kernels::active_isa();
+  if (isa == kernels::Isa::Scalar || model::gemm_dims(q_.graph, q_.graph.nodes[q_.layers[l].node]).groups != 1) return false;
+  return !(winograd_ && !fast_[l].wino.u.empty() && kernels::winograd_available(isa));
+}
+
+void IntegerEngine::run_layer_group(size_t l, Trace* traces, size_t n) const {
+  if (n == 1 || !grouped_layer(l)) {
+    for (size_t i = 0; i < n; ++i) run_layer(l, traces[i]);
+    return;
+  }
+  const QLayer& L = q_.layers[l];
+  thread_local std::vector<LayerIo> io;
+  io.resize(n);
+  const size_t size = fast_[l].init.size() * static_cast<size_t>(pixels_[l]);
+  for (size_t i = 0; i < n; ++i) {
+    traces[i].acc[l].resize(size);
+    traces[i].values[L.output].resize(size);
+    io[i] = {traces[i].values[L.inputs[0]].data(), traces[i].acc[l].data(), traces[i].values[L.output].data()};
+  }
+  accumulate_fast(l, io.data(), n, false);
+}
+
 void IntegerEngine::run(const float* image, Trace& t) const { run_image(image, t, false); }
 
 void IntegerEngine::run_image(const float* image, Trace& t, bool threaded) const {
@@ -643,10 +735,39 @@ void IntegerEngine::run_image(const float* image, Trace& t, bool threaded) const
   for (size_t l = 0; l < q_.layers.size(); ++l) run_layer_impl(l, t, threaded);
 }
 
+void IntegerEngine::run_group(const float* const* images, Trace* traces, size_t n) const {
+  for (size_t i = 0; i < n; ++i) {
+    traces[i].values.resize(q_.graph.values.size());
+    traces[i].acc.resize(q_.layers.size());
+    traces[i].values[q_.input] = q_.quantize_input(images[i]);
+  }
+  // Grouped layers take all images at once; each run of other layers goes image by image, so that one
+  // image's large early maps stay in cache from layer to layer.
+  for (size_t l = 0; l < q_.layers.size();) {
+    if (n > 1 && grouped_layer(l)) {
+      run_layer_group(l, traces, n);
+      ++l;
+      continue;
+    }
+    size_t end = l + 1;
+    while (end < q_.layers.size() && !(n > 1 && grouped_layer(end))) ++end;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t k = l; k < end; ++k) run_layer(k, traces[i]);
+    l = end;
+  }
+}
+
+size_t IntegerEngine::group_size(size_t n) const {
+  // Enough groups for every thread, each at most group_images_.
+  const size_t threads = static_cast<size_t>(omp_in_parallel() ? 1 : omp_get_max_threads());
+  return std::clamp<size_t>((n + threads - 1) / threads, 1, group_images_);
+}
+
 void IntegerEngine::run_batch(const float* const* images, Trace* traces, size_t n) const {
   if (n == 1 && !omp_in_parallel()) return run_image(images[0], traces[0], true);
+  const size_t group = group_size(n), groups = (n + group - 1) / group;
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < n; ++i) run(images[i], traces[i]);
+  for (size_t g = 0; g < groups; ++g) run_group(images + g * group, traces + g * group, std::min(group, n - g * group));
 }
 
 void IntegerEngine::predict_batch(const float* const* images, int* top1, size_t n) const {
@@ -656,13 +777,15 @@ void IntegerEngine::predict_batch(const float* const* images, int* top1, size_t 
     top1[0] = predict(t);
     return;
   }
+  const size_t group = group_size(n), groups = (n + group - 1) / group;
 #pragma omp parallel
   {
-    Trace t;
+    std::vector<Trace> t(group);
 #pragma omp for schedule(dynamic, 1)
-    for (size_t i = 0; i < n; ++i) {
-      run(images[i], t);
-      top1[i] = predict(t);
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t first = g * group, count = std::min(group, n - first);
+      run_group(images + first, t.data(), count);
+      for (size_t i = 0; i < count; ++i) top1[first + i] = predict(t[i]);
     }
   }
 }

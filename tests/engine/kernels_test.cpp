@@ -154,6 +154,89 @@ void differential(int64_t cases, uint64_t seed) {
 
 TEST(Kernels, DifferentialAgainstReference) { differential(100000, 20261201); }
 
+TEST(Kernels, GroupedLayersEqualOneImageAtATime) {
+  // Several images in one GEMM (run_layer_group): each image's accumulators and outputs equal run_layer's
+  // on that image alone, for convolutions and fully connected layers, fixed-point and float requantization,
+  // chunked or not, on every ISA.
+  const kernels::Isa saved = kernels::active_isa();
+  int64_t grouped = 0, chunked = 0;
+  for (int64_t c = 0; c < 1500; ++c) {
+    Rng r = Rng::derive(20261208, static_cast<uint64_t>(c));
+    quant::QGraph q = random_layer(r, r.below(4) == 0);
+    if (q.graph.nodes[0].groups != 1) continue;
+    if (r.below(4) == 0) {
+      q.float_requant = true;
+      for (size_t j = 0; j < q.layers[0].requant.size(); ++j)
+        q.layers[0].requant_scale.push_back(static_cast<float>(std::exp(uniform_int(r, -120, 0) / 10.0)));
+    }
+    IntegerEngine e(q);
+    const size_t n = static_cast<size_t>(uniform_int(r, 2, 12));
+    const int64_t panel = (q.layers[0].weight.size() / q.layers[0].bias.size() + 3) / 4 * 4 * e.pixels(0);  // one image's
+    const bool chunks = r.below(3) == 0;
+    if (chunks) e.set_group_panel_bytes(panel * uniform_int(r, 0, static_cast<int64_t>(n) - 1));
+    const quant::Encoding& in = q.enc[0];
+    std::vector<Trace> want(n);
+    for (Trace& t : want) {
+      t.values.resize(2);
+      t.acc.resize(1);
+      t.values[0].resize(static_cast<size_t>(numel(q.graph.values[0].shape)));
+      const bool extremes = r.below(4) == 0;
+      for (auto& v : t.values[0]) v = static_cast<int32_t>(extremes ? (r.below(2) ? in.qmin : in.qmax) : uniform_int(r, in.qmin, in.qmax));
+    }
+    const std::vector<Trace> inputs = want;
+    kernels::set_isa(kernels::Isa::Scalar);
+    for (Trace& t : want) e.run_layer(0, t);
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      if (isa == kernels::Isa::Scalar) continue;
+      kernels::set_isa(isa);
+      ASSERT_TRUE(e.grouped_layer(0)) << "case " << c;
+      std::vector<Trace> got = inputs;
+      e.run_layer_group(0, got.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(got[i].acc, want[i].acc) << "case " << c << " image " << i << " " << kernels::isa_name(isa);
+        ASSERT_EQ(got[i].values, want[i].values) << "case " << c << " image " << i << " " << kernels::isa_name(isa);
+      }
+      ++grouped;
+      chunked += chunks;
+    }
+  }
+  kernels::set_isa(saved);
+  if (kernels::supported_isas().size() > 1) {
+    EXPECT_GE(grouped, 500);
+    EXPECT_GE(chunked, 100);
+  }
+}
+
+TEST(Kernels, BatchesInGroupsGiveEachImagesTrace) {
+  // run_batch / predict_batch run groups of images layer by layer: the same registers as run() per image,
+  // for every group size the thread count gives.
+  const int saved_threads = omp_get_max_threads();
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    std::vector<const float*> images;
+    std::vector<Trace> want(13);
+    for (size_t i = 0; i < want.size(); ++i) {
+      images.push_back(test::test_set().image(static_cast<int64_t>(i)));
+      m.engine->run(images[i], want[i]);
+    }
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      for (size_t n : {2, 5, 13}) {
+        std::vector<Trace> got(n);
+        m.engine->run_batch(images.data(), got.data(), n);
+        std::vector<int> top1(n, -1);
+        m.engine->predict_batch(images.data(), top1.data(), n);
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(got[i].values, want[i].values) << name << " n " << n << " image " << i;
+          ASSERT_EQ(got[i].acc, want[i].acc) << name << " n " << n << " image " << i;
+          EXPECT_EQ(top1[i], m.engine->predict(want[i])) << name << " n " << n << " image " << i;
+        }
+      }
+    }
+  }
+  omp_set_num_threads(saved_threads);
+}
+
 TEST(Kernels, WinogradLayersEqualTheReference) {
   // 3x3 stride-1 convolutions on the Winograd path (AVX2): accumulators and the requantization fused in its
   // output transform against the scalar reference, over channels 4-40 (odd ones pad a channel), maps

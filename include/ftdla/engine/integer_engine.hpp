@@ -3,6 +3,7 @@
 // exposes its P-bit accumulators (psum registers at the end of accumulation) and its A-bit outputs
 // (output neuron registers); the fault injector reads and overrides exactly these.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -52,6 +53,20 @@ class IntegerEngine {
   void run_layers(size_t from, Trace& t) const;
   /// Run one layer: compute layers fill t.acc[l] then t.values[output].
   void run_layer(size_t l, Trace& t) const;
+  /// run_layer on each of `n` traces; a grouped layer computes them in one GEMM (same registers).
+  void run_layer_group(size_t l, Trace* traces, size_t n) const;
+  /// True when compute layer l runs several images in one GEMM (run_layer_group, and run_batch /
+  /// predict_batch in groups of images): an int8 layer, ungrouped, not Winograd, whose maps have at most
+  /// kGroupMaxPixels pixels (fully connected layers: one).
+  bool grouped_layer(size_t l) const;
+  static constexpr int64_t kGroupMaxPixels = 256;
+  /// Images that run_batch and predict_batch run through the layers together, at most (default 8; 1 runs
+  /// every image through all layers alone, which benchmarks compare against).
+  void set_group_images(size_t n) { group_images_ = std::max<size_t>(n, 1); }
+  size_t group_images() const { return group_images_; }
+  /// Bytes of packed input per GEMM of a grouped layer at most (default 192 KiB, so that the panel every
+  /// block of weight rows streams stays in L2; tests lower it): larger groups go in chunks of images.
+  void set_group_panel_bytes(int64_t bytes) { group_panel_bytes_ = bytes; }
 
   /// Compute layer l's accumulators (bias + sum of (x - zp) * w, wrapped to P bits) from its input.
   /// Uses the int8 kernels (kernels.hpp) when W, A <= 8 and the active ISA is not scalar; else the reference.
@@ -95,11 +110,21 @@ class IntegerEngine {
   void requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out, bool threaded) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
   void run_layer_impl(size_t l, Trace& t, bool threaded) const;
+  /// Run `n` images layer by layer (grouped layers for all at once).
+  void run_group(const float* const* images, Trace* traces, size_t n) const;
+  /// Images per group for a batch of n (every thread one group at least).
+  size_t group_size(size_t n) const;
   /// Quantize and run every layer; `threaded` splits large layers over the threads (a batch of one).
   void run_image(const float* image, Trace& t, bool threaded) const;
-  /// With `out`, a convolution also requantizes its accumulators into it (band by band, in the same pass).
-  void accumulate_fast(size_t l, const std::vector<int32_t>& input, std::vector<int32_t>& acc, bool threaded,
-                       std::vector<int32_t>* out = nullptr) const;
+  /// One image's registers of a compute layer: its input, its accumulators and (or null) its outputs.
+  struct LayerIo {
+    const int32_t* in;
+    int32_t* acc;
+    int32_t* out;
+  };
+  /// Accumulators of `images` images (sized by the caller); with `out`, also their requantization (a
+  /// convolution band by band, in the same pass). Several images: a grouped layer, one GEMM per chunk.
+  void accumulate_fast(size_t l, const LayerIo* io, size_t images, bool threaded) const;
   /// out[i] = requantize(l, c, acc[i]) for i < n, one channel's run of outputs (vectorized).
   void requantize_span(size_t l, int64_t c, const int32_t* acc, int64_t n, int32_t* out) const;
 
@@ -113,6 +138,8 @@ class IntegerEngine {
   std::vector<FastLayer> fast_;
   std::vector<Lanes> lanes_;
   int64_t layer_parallel_macs_ = int64_t{1} << 18;
+  int64_t group_panel_bytes_ = 192 * 1024;
+  size_t group_images_ = 8;
   bool winograd_ = true;
 };
 
