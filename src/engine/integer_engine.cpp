@@ -801,14 +801,14 @@ EvalResult evaluate(const IntegerEngine& e, const data::Dataset& ds, int64_t lim
   EvalResult r;
   r.images = limit > 0 ? std::min(limit, ds.count()) : ds.count();
   r.predictions.assign(static_cast<size_t>(r.images), -1);
-#pragma omp parallel
-  {
-    Trace t;
-#pragma omp for schedule(dynamic, 16)
-    for (int64_t i = 0; i < r.images; ++i) {
-      e.run(ds.image(i), t);
-      r.predictions[i] = e.predict(t);
-    }
+  // Blocks of images through predict_batch (its groups of images over the threads).
+  const int64_t block = 1024;
+  std::vector<const float*> images;
+  for (int64_t first = 0; first < r.images; first += block) {
+    const int64_t count = std::min(block, r.images - first);
+    images.resize(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) images[i] = ds.image(first + i);
+    e.predict_batch(images.data(), r.predictions.data() + first, static_cast<size_t>(count));
   }
   for (int64_t i = 0; i < r.images; ++i) r.correct += r.predictions[i] == ds.labels[i];
   r.accuracy = r.images ? static_cast<double>(r.correct) / static_cast<double>(r.images) : 0.0;

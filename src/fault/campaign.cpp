@@ -74,15 +74,23 @@ GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, in
   const int64_t batch = 64;
 #pragma omp parallel
   {
-    std::vector<engine::Trace> traces(static_cast<size_t>(1));
+    // Each thread runs its images in the engine's groups (layer by layer through the grouped layers).
+    const size_t group = e.group_images();
+    std::vector<engine::Trace> traces(group);
+    std::vector<const float*> images(group);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t b = 0; b < (n + batch - 1) / batch; ++b)
-      for (int64_t i = b * batch; i < std::min(n, (b + 1) * batch); ++i) {
-        e.run(ds.image(i), traces[0]);
-        top1[i] = e.predict(traces[0]);
-        const auto& out = traces[0].values[q.output];
-        std::copy(out.begin(), out.end(), outputs_.begin() + i * out_count_);
-        if (store) encode(traces[0], store_.data() + i * record_);
+      for (int64_t first = b * batch; first < std::min(n, (b + 1) * batch); first += static_cast<int64_t>(group)) {
+        const size_t count = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(group), std::min(n, (b + 1) * batch) - first));
+        for (size_t j = 0; j < count; ++j) images[j] = ds.image(first + static_cast<int64_t>(j));
+        e.run_batch(images.data(), traces.data(), count);
+        for (size_t j = 0; j < count; ++j) {
+          const int64_t i = first + static_cast<int64_t>(j);
+          top1[i] = e.predict(traces[j]);
+          const auto& out = traces[j].values[q.output];
+          std::copy(out.begin(), out.end(), outputs_.begin() + i * out_count_);
+          if (store) encode(traces[j], store_.data() + i * record_);
+        }
       }
   }
 }

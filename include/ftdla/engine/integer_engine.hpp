@@ -38,8 +38,9 @@ class IntegerEngine {
 
   /// Quantize `image` and run every layer.
   void run(const float* image, Trace& t) const;
-  /// Run `n` images (traces[i] for images[i]). Threads cover the batch; a batch of one is parallelized
-  /// inside its larger layers. Bit-identical to run() on each image.
+  /// Run `n` images (traces[i] for images[i]). Threads cover the batch in groups of images that go through
+  /// the layers together (set_group_images); a batch of one is parallelized inside its larger layers.
+  /// Bit-identical to run() on each image.
   void run_batch(const float* const* images, Trace* traces, size_t n) const;
   /// MACs from which a batch of one splits a layer over the threads (default 2^18: below it the fork and join cost more than the split saves on 2 cores; tests lower it).
   void set_layer_parallel_macs(int64_t macs) { layer_parallel_macs_ = macs; }
@@ -47,7 +48,7 @@ class IntegerEngine {
   /// registers either way: off measures the direct GEMM in benchmarks).
   void set_winograd(bool on) { winograd_ = on; }
   /// Predicted classes of `n` images (top1[i] for images[i]); like run_batch, but each thread reuses one
-  /// trace, so memory does not grow with the batch.
+  /// group's traces, so memory does not grow with the batch.
   void predict_batch(const float* const* images, int* top1, size_t n) const;
   /// Re-run layers [from, end) from the values already in `t` (used after overriding registers).
   void run_layers(size_t from, Trace& t) const;
