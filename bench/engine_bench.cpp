@@ -13,7 +13,8 @@
 // full-width ResNet-18 that bench/make_resnet18 writes; random weights are fine for timing).
 // Options after Google Benchmark's: --ort FILE (JSON lines from bench/ort/ort_bench.js). Environment:
 // FTDLA_LAYER_PARALLEL_MACS=N sets the batch-of-one split threshold (IntegerEngine::set_layer_parallel_macs),
-// FTDLA_GROUP_IMAGES=N the images per group (IntegerEngine::set_group_images).
+// FTDLA_GROUP_IMAGES=N the images per group (IntegerEngine::set_group_images), FTDLA_GROUP_PANEL_BYTES=N
+// the packed input of a grouped GEMM at most (IntegerEngine::set_group_panel_bytes).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -64,6 +65,7 @@ void load(const std::string& name, const std::string& path) {
   // FTDLA_LAYER_PARALLEL_MACS: the batch-of-one split threshold, to measure where splitting pays.
   if (const char* v = std::getenv("FTDLA_LAYER_PARALLEL_MACS")) m->e->set_layer_parallel_macs(std::atoll(v));
   if (const char* v = std::getenv("FTDLA_GROUP_IMAGES")) m->e->set_group_images(static_cast<size_t>(std::atoll(v)));
+  if (const char* v = std::getenv("FTDLA_GROUP_PANEL_BYTES")) m->e->set_group_panel_bytes(std::atoll(v));
   models()[name] = std::move(m);
 }
 
