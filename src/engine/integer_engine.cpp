@@ -24,11 +24,18 @@ using quant::QOp;
 
 IntegerEngine::IntegerEngine(const quant::QGraph& q)
     : q_(q), pixels_(q.layers.size(), 0), fast_(q.layers.size()), lanes_(q.layers.size()) {
+  // The registers a run fills: the input, every layer's output and (below) the accumulators.
+  std::vector<char> filled(q.graph.values.size(), 0);
+  filled[static_cast<size_t>(q.input)] = 1;
+  for (const QLayer& L : q.layers) filled[static_cast<size_t>(L.output)] = 1;
+  for (size_t v = 0; v < filled.size(); ++v)
+    if (filled[v]) trace_bytes_ += numel(q.graph.values[v].shape) * 4;
   for (size_t l = 0; l < q.layers.size(); ++l) {
     const QLayer& L = q.layers[l];
     if (L.op != QOp::Compute) continue;
     const model::GemmDims d = model::gemm_dims(q.graph, q.graph.nodes[L.node]);
     pixels_[l] = d.m;
+    trace_bytes_ += d.groups * d.n * d.m * 4;  // the accumulators
     // Per-channel multipliers and shifts as arrays, for requantizing many channels at once (shifts that
     // quantize() produces only; anything else keeps the scalar path).
     bool usual = true;
@@ -757,10 +764,16 @@ void IntegerEngine::run_group(const float* const* images, Trace* traces, size_t 
   }
 }
 
+size_t IntegerEngine::images_per_group(int threads) const {
+  const int64_t fit = kGroupTraceBytes / std::max(threads, 1) / std::max<int64_t>(trace_bytes_, 1);
+  return std::clamp<size_t>(static_cast<size_t>(std::max<int64_t>(fit, 1)), 1, group_images_);
+}
+
 size_t IntegerEngine::group_size(size_t n) const {
-  // Enough groups for every thread, each at most group_images_.
-  const size_t threads = static_cast<size_t>(omp_in_parallel() ? 1 : omp_get_max_threads());
-  return std::clamp<size_t>((n + threads - 1) / threads, 1, group_images_);
+  // Enough groups for every thread, each at most images_per_group.
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  return std::clamp<size_t>((n + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads), 1,
+                            images_per_group(threads));
 }
 
 void IntegerEngine::run_batch(const float* const* images, Trace* traces, size_t n) const {

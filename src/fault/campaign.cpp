@@ -75,7 +75,7 @@ GoldenSet::GoldenSet(const engine::IntegerEngine& e, const data::Dataset& ds, in
 #pragma omp parallel
   {
     // Each thread runs its images in the engine's groups (layer by layer through the grouped layers).
-    const size_t group = e.group_images();
+    const size_t group = e.images_per_group(omp_get_num_threads());
     std::vector<engine::Trace> traces(group);
     std::vector<const float*> images(group);
 #pragma omp for schedule(dynamic, 1)

@@ -237,6 +237,29 @@ TEST(Kernels, BatchesInGroupsGiveEachImagesTrace) {
   omp_set_num_threads(saved_threads);
 }
 
+TEST(Kernels, GroupsOfImagesKeepTheirTracesWithinTheBound) {
+  // trace_bytes is what a run's trace holds; groups shrink so that all threads' traces stay in the bound.
+  for (const char* name : test::kShippedModels) {
+    const test::Quantized& m = test::quantized(name);
+    Trace t;
+    m.engine->run(test::test_set().image(0), t);
+    int64_t bytes = 0;
+    for (const auto& v : t.values) bytes += static_cast<int64_t>(v.size()) * 4;
+    for (const auto& a : t.acc) bytes += static_cast<int64_t>(a.size()) * 4;
+    EXPECT_EQ(m.engine->trace_bytes(), bytes) << name;
+    for (int threads : {1, 2, 64, 100000}) {
+      const size_t g = m.engine->images_per_group(threads);
+      EXPECT_GE(g, 1u);
+      EXPECT_LE(g, m.engine->group_images());
+      if (g > 1) {
+        EXPECT_LE(static_cast<int64_t>(g) * threads * bytes, IntegerEngine::kGroupTraceBytes) << name;
+      }
+    }
+    EXPECT_EQ(m.engine->images_per_group(1), std::min<size_t>(m.engine->group_images(),
+                                                               static_cast<size_t>(IntegerEngine::kGroupTraceBytes / bytes)));
+  }
+}
+
 TEST(Kernels, WinogradLayersEqualTheReference) {
   // 3x3 stride-1 convolutions on the Winograd path (AVX2): accumulators and the requantization fused in its
   // output transform against the scalar reference, over channels 4-40 (odd ones pad a channel), maps

@@ -65,6 +65,13 @@ class IntegerEngine {
   /// every image through all layers alone, which benchmarks compare against).
   void set_group_images(size_t n) { group_images_ = std::max<size_t>(n, 1); }
   size_t group_images() const { return group_images_; }
+  /// Images per group when `threads` threads each hold a group's traces: set_group_images, but fewer where
+  /// the traces of all groups would pass kGroupTraceBytes (a group's traces hold every register of every
+  /// image), and at least one.
+  size_t images_per_group(int threads) const;
+  static constexpr int64_t kGroupTraceBytes = int64_t{512} << 20;
+  /// Bytes of one image's Trace (every value and accumulator as int32).
+  int64_t trace_bytes() const { return trace_bytes_; }
   /// Bytes of packed input per GEMM of a grouped layer at most (default 192 KiB, so that the panel every
   /// block of weight rows streams stays in L2; tests lower it): larger groups go in chunks of images.
   void set_group_panel_bytes(int64_t bytes) { group_panel_bytes_ = bytes; }
@@ -141,6 +148,7 @@ class IntegerEngine {
   int64_t layer_parallel_macs_ = int64_t{1} << 18;
   int64_t group_panel_bytes_ = 192 * 1024;
   size_t group_images_ = 8;
+  int64_t trace_bytes_ = 0;
   bool winograd_ = true;
 };
 
