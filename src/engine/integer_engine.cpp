@@ -62,11 +62,16 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
     const Node& node = q.graph.nodes[L.node];
     const model::Window& win = node.window;
     const Shape& os = q.graph.values[node.output].shape;
+    // Maps too small for it alone (4x4) may still pay as a group's images stacked into one map.
     static const bool winograd = std::ranges::any_of(kernels::supported_isas(), kernels::winograd_available);
+    const int64_t c = node.weight.shape[1];
     if (winograd && node.op == model::OpKind::Conv && d.groups == 1 && win.kernel_h == 3 && win.kernel_w == 3 &&
-        win.stride_h == 1 && win.stride_w == 1 && win.dilation_h == 1 && win.dilation_w == 1 &&
-        kernels::winograd_pays(node.weight.shape[1], os[1], os[2]))
-      f.wino = kernels::winograd_weights(L.weight.data(), d.n, node.weight.shape[1]);
+        win.stride_h == 1 && win.stride_w == 1 && win.dilation_h == 1 && win.dilation_w == 1) {
+      f.wino_alone = kernels::winograd_pays(c, os[1], os[2]);
+      const bool stacks = std::ranges::all_of(win.pads, [](int64_t p) { return p == 1; }) &&
+                          kernels::winograd_pays(c, os[1], stacked_cols(os[2], group_images_));
+      if (f.wino_alone || stacks) f.wino = kernels::winograd_weights(L.weight.data(), d.n, c);
+    }
   }
 }
 
@@ -138,29 +143,42 @@ void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, 
   // scratch rows [channel][chunk pixels] and are copied to the images' registers. Each output is its own
   // dot product, so the registers are those of one image at a time.
   thread_local std::vector<int32_t> group_acc, group_out;
-  auto multiply_group = [&](size_t first, int64_t count) {
-    const int64_t m = d.m, ml = count * m;
-    group_acc.resize(static_cast<size_t>(d.n * ml));
+  // Scratch rows of row_len registers per channel (and their requantization, with out) for `count` images
+  // from io[first], image i's m registers from i * image_stride.
+  const kernels::FusedRequant group_rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, nullptr};
+  auto scratch = [&](int64_t row_len) {
+    group_acc.resize(static_cast<size_t>(d.n * row_len));
     if (out_p) group_out.resize(group_acc.size());
-    const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, group_out.data()};
-    kernels::gemm_u8s8(isa, packed.data(), ml, kq, f.w, 0, d.n, f.init.data(), pbits, group_acc.data(), ml,
-                       fixed_point ? &rq : nullptr);
+  };
+  auto copy_out = [&](size_t first, int64_t count, int64_t row_len, int64_t image_stride) {
     if (out_p && !fixed_point)
-      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, group_acc.data() + j * ml, ml, group_out.data() + j * ml);
+      for (int64_t j = 0; j < d.n; ++j)
+        requantize_span(l, j, group_acc.data() + j * row_len, row_len, group_out.data() + j * row_len);
+    const int64_t m = d.m;
     for (int64_t i = 0; i < count; ++i) {
       const LayerIo& im = io[first + static_cast<size_t>(i)];
+      const int64_t at = i * image_stride;
       if (m == 1) {  // a fully connected layer: one register per row (a memcpy call each would cost more)
         for (int64_t j = 0; j < d.n; ++j) {
-          im.acc[j] = group_acc[static_cast<size_t>(j * ml + i)];
-          if (out_p) im.out[j] = group_out[static_cast<size_t>(j * ml + i)];
+          im.acc[j] = group_acc[static_cast<size_t>(j * row_len + at)];
+          if (out_p) im.out[j] = group_out[static_cast<size_t>(j * row_len + at)];
         }
         continue;
       }
       for (int64_t j = 0; j < d.n; ++j) {
-        std::memcpy(im.acc + j * m, group_acc.data() + j * ml + i * m, static_cast<size_t>(m) * sizeof(int32_t));
-        if (out_p) std::memcpy(im.out + j * m, group_out.data() + j * ml + i * m, static_cast<size_t>(m) * sizeof(int32_t));
+        std::memcpy(im.acc + j * m, group_acc.data() + j * row_len + at, static_cast<size_t>(m) * sizeof(int32_t));
+        if (out_p) std::memcpy(im.out + j * m, group_out.data() + j * row_len + at, static_cast<size_t>(m) * sizeof(int32_t));
       }
     }
+  };
+  auto multiply_group = [&](size_t first, int64_t count) {
+    const int64_t ml = count * d.m;
+    scratch(ml);
+    kernels::FusedRequant rq = group_rq;
+    rq.out = group_out.data();
+    kernels::gemm_u8s8(isa, packed.data(), ml, kq, f.w, 0, d.n, f.init.data(), pbits, group_acc.data(), ml,
+                       fixed_point ? &rq : nullptr);
+    copy_out(first, count, ml, d.m);
   };
   const int64_t images_per_chunk = std::clamp<int64_t>(group_panel_bytes_ / (4 * kq * d.m), 1, static_cast<int64_t>(images));
   if (node.op == model::OpKind::Gemm) {
@@ -195,7 +213,41 @@ void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, 
   const int nth_max = omp_get_max_threads();
   const bool split = threaded && d.groups * d.n * d.k * d.m >= layer_parallel_macs_ && nth_max > 1;
   const int32_t* input = io[0].in;  // the image being packed
-  if (winograd_ && !f.wino.u.empty() && kernels::winograd_available(isa)) {
+  if (images > 1 && winograd_stacks(l, images)) {
+    // The images side by side in one map, one column of the zero point between them: it is the right
+    // padding column of one image and the left one of the next, so each image's outputs see exactly their
+    // own windows (Winograd computes every output from its own 3x3 window), and only the separators' own
+    // output columns are discarded. A 4x4 map, 4 tiles alone, gives 8 images 40 tiles (side by side rather
+    // than stacked: the input transform steps 16 tiles of a row at a time).
+    thread_local std::vector<int32_t> stacked;
+    const int64_t c = is[0], cols = stacked_cols(wd, images), ml = oh * cols;
+    const int32_t zp = q_.enc[L.inputs[0]].zero_point;
+    stacked.resize(static_cast<size_t>(c * h * cols));
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y) {
+        int32_t* const row = stacked.data() + (ch * h + y) * cols;
+        for (size_t i = 0; i < images; ++i) {
+          std::copy_n(io[i].in + (ch * h + y) * wd, wd, row + (wd + 1) * static_cast<int64_t>(i));
+          if (i + 1 < images) row[(wd + 1) * static_cast<int64_t>(i) + wd] = zp;
+        }
+      }
+    scratch(ml);
+    kernels::FusedRequant rq = group_rq;
+    rq.out = group_out.data();
+    kernels::winograd_conv3x3(isa, stacked.data(), h, cols, f.off, pad, 1, 1, oh, cols, f.wino, f.init.data(), pbits,
+                              group_acc.data(), fixed_point ? &rq : nullptr);
+    if (out_p && !fixed_point)
+      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, group_acc.data() + j * ml, ml, group_out.data() + j * ml);
+    for (size_t i = 0; i < images; ++i)
+      for (int64_t j = 0; j < d.n; ++j)
+        for (int64_t y = 0; y < oh; ++y) {
+          const int64_t from = j * ml + y * cols + (ow + 1) * static_cast<int64_t>(i), to = j * d.m + y * ow;
+          std::copy_n(group_acc.data() + from, ow, io[i].acc + to);
+          if (out_p) std::copy_n(group_out.data() + from, ow, io[i].out + to);
+        }
+    return;
+  }
+  if (winograd_ && f.wino_alone && kernels::winograd_available(isa)) {
     const kernels::FusedRequant rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, out_p};
     auto rows = [&](int64_t y0, int64_t y1) {  // output rows [y0, y1), y0 even
       kernels::winograd_conv3x3(isa, input, h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
@@ -713,7 +765,15 @@ bool IntegerEngine::grouped_layer(size_t l) const {
   if (!fast_layer(l) || pixels_[l] > kGroupMaxPixels) return false;
   const kernels::Isa isa = kernels::active_isa();
   if (isa == kernels::Isa::Scalar || model::gemm_dims(q_.graph, q_.graph.nodes[q_.layers[l].node]).groups != 1) return false;
-  return !(winograd_ && !fast_[l].wino.u.empty() && kernels::winograd_available(isa));
+  return !(winograd_ && fast_[l].wino_alone && kernels::winograd_available(isa));
+}
+
+bool IntegerEngine::winograd_stacks(size_t l, size_t images) const {
+  if (l >= fast_.size() || fast_[l].wino.u.empty() || fast_[l].wino_alone || images < 2 || !winograd_ ||
+      !kernels::winograd_available(kernels::active_isa()))
+    return false;
+  const Shape& os = q_.graph.values[q_.layers[l].output].shape;
+  return kernels::winograd_pays(fast_[l].wino.c, os[1], stacked_cols(os[2], images));
 }
 
 void IntegerEngine::run_layer_group(size_t l, Trace* traces, size_t n) const {

@@ -24,9 +24,12 @@ namespace {
 
 int64_t uniform_int(Rng& r, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(r.below(static_cast<uint64_t>(hi - lo + 1))); }
 
+enum class Wino { No, Alone, Stacked };
+
 /// A one-layer integer graph (Conv or Gemm) with random geometry, weights, bias, zero point and requantization;
-/// with `winograd`, a 3x3 stride-1 convolution of the sizes that take the Winograd path.
-quant::QGraph random_layer(Rng& r, bool gemm, bool winograd = false) {
+/// with `winograd`, a 3x3 stride-1 convolution of the sizes that take the Winograd path on one image (Alone),
+/// or only as a group's stacked images (Stacked: small maps, padding 1).
+quant::QGraph random_layer(Rng& r, bool gemm, Wino winograd = Wino::No) {
   quant::QGraph q;
   q.options.wbits = static_cast<int>(uniform_int(r, 2, 8));
   q.options.abits = static_cast<int>(uniform_int(r, 2, 8));
@@ -58,7 +61,7 @@ quant::QGraph random_layer(Rng& r, bool gemm, bool winograd = false) {
     w.dilation_w = uniform_int(r, 1, 2);
     for (auto& p : w.pads) p = uniform_int(r, 0, 2);
     int64_t h = uniform_int(r, 1, 14), wd = uniform_int(r, 1, 14);
-    if (winograd) {
+    if (winograd != Wino::No) {
       node.groups = 1;
       cg = uniform_int(r, 4, 40);
       n_per_group = uniform_int(r, 1, 20);
@@ -66,10 +69,18 @@ quant::QGraph random_layer(Rng& r, bool gemm, bool winograd = false) {
       w.stride_h = w.stride_w = w.dilation_h = w.dilation_w = 1;
       h = uniform_int(r, 3, 24);
       wd = uniform_int(r, 3, 24);
+      if (winograd == Wino::Stacked) {
+        h = uniform_int(r, 1, 6);
+        wd = uniform_int(r, 1, 6);
+        for (auto& p : w.pads) p = 1;
+      }
     }
     const int64_t oh = model::window_out_extent(h, w.kernel_h, w.stride_h, w.dilation_h, w.pads[0], w.pads[2], false);
     const int64_t ow = model::window_out_extent(wd, w.kernel_w, w.stride_w, w.dilation_w, w.pads[1], w.pads[3], false);
-    if (oh < 1 || ow < 1 || (winograd && !kernels::winograd_pays(cg, oh, ow))) return random_layer(r, gemm, winograd);
+    const bool alone = oh >= 1 && ow >= 1 && kernels::winograd_pays(cg, oh, ow);
+    if (oh < 1 || ow < 1 || (winograd == Wino::Alone && !alone) ||
+        (winograd == Wino::Stacked && (alone || !kernels::winograd_pays(cg, oh, IntegerEngine::stacked_cols(ow, 8)))))
+      return random_layer(r, gemm, winograd);
     node.weight = Tensor<float>({node.groups * n_per_group, cg, w.kernel_h, w.kernel_w});
     in_shape = {node.groups * cg, h, wd};
     out_shape = {node.groups * n_per_group, oh, ow};
@@ -159,10 +170,12 @@ TEST(Kernels, GroupedLayersEqualOneImageAtATime) {
   // on that image alone, for convolutions and fully connected layers, fixed-point and float requantization,
   // chunked or not, on every ISA.
   const kernels::Isa saved = kernels::active_isa();
-  int64_t grouped = 0, chunked = 0;
+  int64_t grouped = 0, chunked = 0, stacked_cases = 0;
   for (int64_t c = 0; c < 1500; ++c) {
     Rng r = Rng::derive(20261208, static_cast<uint64_t>(c));
-    quant::QGraph q = random_layer(r, r.below(4) == 0);
+    // A third: 3x3 layers on maps small enough that only a group's stacked images take Winograd.
+    const bool stacked = c % 3 == 0;
+    quant::QGraph q = stacked ? random_layer(r, false, Wino::Stacked) : random_layer(r, r.below(4) == 0);
     if (q.graph.nodes[0].groups != 1) continue;
     if (r.below(4) == 0) {
       q.float_requant = true;
@@ -190,6 +203,13 @@ TEST(Kernels, GroupedLayersEqualOneImageAtATime) {
       if (isa == kernels::Isa::Scalar) continue;
       kernels::set_isa(isa);
       ASSERT_TRUE(e.grouped_layer(0)) << "case " << c;
+      if (stacked && isa == kernels::Isa::Avx2) {
+        ASSERT_FALSE(e.winograd_layer(0));
+        const int64_t ow = q.graph.values[1].shape[2], oh = e.pixels(0) / ow;
+        const int64_t c_in = static_cast<int64_t>(q.layers[0].weight.size() / q.layers[0].bias.size() / 9);
+        ASSERT_EQ(e.winograd_stacks(0, n), kernels::winograd_pays(c_in, oh, IntegerEngine::stacked_cols(ow, n)));
+        stacked_cases += e.winograd_stacks(0, n);
+      }
       std::vector<Trace> got = inputs;
       e.run_layer_group(0, got.data(), n);
       for (size_t i = 0; i < n; ++i) {
@@ -204,6 +224,9 @@ TEST(Kernels, GroupedLayersEqualOneImageAtATime) {
   if (kernels::supported_isas().size() > 1) {
     EXPECT_GE(grouped, 500);
     EXPECT_GE(chunked, 100);
+  }
+  if (std::ranges::any_of(kernels::supported_isas(), kernels::winograd_available)) {
+    EXPECT_GE(stacked_cases, 200);
   }
 }
 
@@ -271,7 +294,7 @@ TEST(Kernels, WinogradLayersEqualTheReference) {
   kernels::set_isa(kernels::Isa::Avx2);
   for (int64_t c = 0; c < 1500; ++c) {
     Rng r = Rng::derive(20261208, static_cast<uint64_t>(c));
-    quant::QGraph q = random_layer(r, false, true);
+    quant::QGraph q = random_layer(r, false, Wino::Alone);
     std::vector<quant::QuantizedMultiplier>& requant = q.layers[0].requant;
     if (c % 10 == 0) requant[r.below(requant.size())].shift = -40;
     const IntegerEngine e(q);

@@ -84,7 +84,12 @@ class IntegerEngine {
   /// True when compute layer l runs on the int8 kernels.
   bool fast_layer(size_t l) const { return l < fast_.size() && !fast_[l].init.empty(); }
   /// True when compute layer l, a 3x3 stride-1 convolution, runs as Winograd F(2x2, 3x3) on the AVX2 ISA.
-  bool winograd_layer(size_t l) const { return l < fast_.size() && !fast_[l].wino.u.empty(); }
+  bool winograd_layer(size_t l) const { return l < fast_.size() && fast_[l].wino_alone; }
+  /// True when run_layer_group of `images` images runs compute layer l as Winograd on the images side by
+  /// side in one map (a 3x3 stride-1 convolution with padding 1, on maps too small for Winograd alone).
+  bool winograd_stacks(size_t l, size_t images) const;
+  /// Columns of `images` maps of `cols` columns side by side with one separator column between them.
+  static int64_t stacked_cols(int64_t cols, size_t images) { return (cols + 1) * static_cast<int64_t>(images) - 1; }
   /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
   int32_t requantize(size_t l, int64_t channel, int32_t acc) const;
   /// out[i] = requantize(l, channel[i], acc[i]) for i < n: many outputs of one layer at once, vectorized
@@ -114,6 +119,7 @@ class IntegerEngine {
     std::vector<int32_t> init;
     int32_t off = 0;
     kernels::WinogradWeights wino;  ///< 3x3 stride-1 convolutions where F(2x2, 3x3) pays (else empty)
+    bool wino_alone = false;        ///< it pays on one image (else only on a group's stacked images)
   };
   void requantize_all_impl(size_t l, const std::vector<int32_t>& acc, std::vector<int32_t>& out, bool threaded) const;
   void pool_layer(size_t l, const std::vector<int32_t>& in, std::vector<int32_t>& out) const;
