@@ -68,7 +68,9 @@ IntegerEngine::IntegerEngine(const quant::QGraph& q)
     if (winograd && node.op == model::OpKind::Conv && d.groups == 1 && win.kernel_h == 3 && win.kernel_w == 3 &&
         win.stride_h == 1 && win.stride_w == 1 && win.dilation_h == 1 && win.dilation_w == 1) {
       f.wino_alone = kernels::winograd_pays(c, os[1], os[2]);
+      const int64_t u_bytes = 16 * d.n * (c + c % 2) * 2;  // the transformed weights (int16, channels paired)
       const bool stacks = std::ranges::all_of(win.pads, [](int64_t p) { return p == 1; }) &&
+                          u_bytes <= kStackedWinogradWeightBytes &&
                           kernels::winograd_pays(c, os[1], stacked_cols(os[2], group_images_));
       if (f.wino_alone || stacks) f.wino = kernels::winograd_weights(L.weight.data(), d.n, c);
     }
@@ -770,6 +772,7 @@ bool IntegerEngine::grouped_layer(size_t l) const {
 
 bool IntegerEngine::winograd_stacks(size_t l, size_t images) const {
   if (l >= fast_.size() || fast_[l].wino.u.empty() || fast_[l].wino_alone || images < 2 || !winograd_ ||
+      static_cast<int64_t>(fast_[l].wino.u.size() * sizeof(int16_t)) > kStackedWinogradWeightBytes ||
       !kernels::winograd_available(kernels::active_isa()))
     return false;
   const Shape& os = q_.graph.values[q_.layers[l].output].shape;

@@ -88,6 +88,10 @@ class IntegerEngine {
   /// True when run_layer_group of `images` images runs compute layer l as Winograd on the images side by
   /// side in one map (a 3x3 stride-1 convolution with padding 1, on maps too small for Winograd alone).
   bool winograd_stacks(size_t l, size_t images) const;
+  /// Stacked Winograd only for transformed weights of at most this many bytes: a group's 40 tiles of 4x4
+  /// maps pay for 2 MiB (256 channels: 1.2-1.4x over the grouped GEMM) but not for 8 MiB (512 channels:
+  /// 5-11% slower, the weights streamed from memory on every pass).
+  static constexpr int64_t kStackedWinogradWeightBytes = int64_t{4} << 20;
   /// Columns of `images` maps of `cols` columns side by side with one separator column between them.
   static int64_t stacked_cols(int64_t cols, size_t images) { return (cols + 1) * static_cast<int64_t>(images) - 1; }
   /// Requantize one accumulator of output channel `channel` of compute layer l (fused clamp included).
