@@ -144,43 +144,52 @@ void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, 
   // connected layer one). Images go in chunks whose packed panel stays in L2; each chunk's registers land in
   // scratch rows [channel][chunk pixels] and are copied to the images' registers. Each output is its own
   // dot product, so the registers are those of one image at a time.
+  // ONNX Runtime's float requantization of channels [0, n) after the kernel: registers [first, first + len)
+  // of each channel's row of acc, rows ld apart (and likewise into out).
+  auto requantize_after = [&](const int32_t* acc, int32_t* out, int64_t ld, int64_t first, int64_t len) {
+    if (out_p && !fixed_point)
+      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, acc + j * ld + first, len, out + j * ld + first);
+  };
   thread_local std::vector<int32_t> group_acc, group_out;
-  // Scratch rows of row_len registers per channel (and their requantization, with out) for `count` images
-  // from io[first], image i's m registers from i * image_stride.
-  const kernels::FusedRequant group_rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, nullptr};
-  auto scratch = [&](int64_t row_len) {
+  // Scratch rows of row_len registers per channel (and their outputs, with out); returns the fused
+  // requantization into them where the kernel does it.
+  kernels::FusedRequant group_rq{L.requant.data(), q_.enc[L.output].zero_point, L.act_min, L.act_max, nullptr};
+  auto scratch = [&](int64_t row_len) -> const kernels::FusedRequant* {
     group_acc.resize(static_cast<size_t>(d.n * row_len));
     if (out_p) group_out.resize(group_acc.size());
+    group_rq.out = group_out.data();
+    return fixed_point ? &group_rq : nullptr;
   };
-  auto copy_out = [&](size_t first, int64_t count, int64_t row_len, int64_t image_stride) {
-    if (out_p && !fixed_point)
-      for (int64_t j = 0; j < d.n; ++j)
-        requantize_span(l, j, group_acc.data() + j * row_len, row_len, group_out.data() + j * row_len);
+  // The scratch rows' registers to `count` images from io[first]: image i's m registers of each channel are
+  // runs of `width` (m / width runs, `pitch` apart) from i * image_stride in the channel's row. Plain loops:
+  // the runs are short (1 register per fully connected channel, 4 per row of a 4x4 map), where a memcpy
+  // call each costs more than the copy.
+  auto copy_out = [&](size_t first, int64_t count, int64_t row_len, int64_t image_stride, int64_t width, int64_t pitch) {
+    requantize_after(group_acc.data(), group_out.data(), row_len, 0, row_len);
     const int64_t m = d.m;
     for (int64_t i = 0; i < count; ++i) {
       const LayerIo& im = io[first + static_cast<size_t>(i)];
-      const int64_t at = i * image_stride;
-      if (m == 1) {  // a fully connected layer: one register per row (a memcpy call each would cost more)
+      if (m == 1) {  // a fully connected layer: one register per channel
         for (int64_t j = 0; j < d.n; ++j) {
-          im.acc[j] = group_acc[static_cast<size_t>(j * row_len + at)];
-          if (out_p) im.out[j] = group_out[static_cast<size_t>(j * row_len + at)];
+          im.acc[j] = group_acc[static_cast<size_t>(j * row_len + i * image_stride)];
+          if (out_p) im.out[j] = group_out[static_cast<size_t>(j * row_len + i * image_stride)];
         }
         continue;
       }
-      for (int64_t j = 0; j < d.n; ++j) {
-        std::memcpy(im.acc + j * m, group_acc.data() + j * row_len + at, static_cast<size_t>(m) * sizeof(int32_t));
-        if (out_p) std::memcpy(im.out + j * m, group_out.data() + j * row_len + at, static_cast<size_t>(m) * sizeof(int32_t));
-      }
+      for (int64_t j = 0; j < d.n; ++j)
+        for (int64_t r = 0; r < m / width; ++r) {
+          const int64_t from = j * row_len + i * image_stride + r * pitch, to = j * m + r * width;
+          for (int64_t x = 0; x < width; ++x) im.acc[to + x] = group_acc[static_cast<size_t>(from + x)];
+          if (out_p)
+            for (int64_t x = 0; x < width; ++x) im.out[to + x] = group_out[static_cast<size_t>(from + x)];
+        }
     }
   };
   auto multiply_group = [&](size_t first, int64_t count) {
     const int64_t ml = count * d.m;
-    scratch(ml);
-    kernels::FusedRequant rq = group_rq;
-    rq.out = group_out.data();
-    kernels::gemm_u8s8(isa, packed.data(), ml, kq, f.w, 0, d.n, f.init.data(), pbits, group_acc.data(), ml,
-                       fixed_point ? &rq : nullptr);
-    copy_out(first, count, ml, d.m);
+    const kernels::FusedRequant* const rq = scratch(ml);
+    kernels::gemm_u8s8(isa, packed.data(), ml, kq, f.w, 0, d.n, f.init.data(), pbits, group_acc.data(), ml, rq);
+    copy_out(first, count, ml, d.m, d.m, d.m);  // each image's registers one run
   };
   const int64_t images_per_chunk = std::clamp<int64_t>(group_panel_bytes_ / (4 * kq * d.m), 1, static_cast<int64_t>(images));
   if (node.op == model::OpKind::Gemm) {
@@ -233,20 +242,10 @@ void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, 
           if (i + 1 < images) row[(wd + 1) * static_cast<int64_t>(i) + wd] = zp;
         }
       }
-    scratch(ml);
-    kernels::FusedRequant rq = group_rq;
-    rq.out = group_out.data();
+    const kernels::FusedRequant* const rq = scratch(ml);
     kernels::winograd_conv3x3(isa, stacked.data(), h, cols, f.off, pad, 1, 1, oh, cols, f.wino, f.init.data(), pbits,
-                              group_acc.data(), fixed_point ? &rq : nullptr);
-    if (out_p && !fixed_point)
-      for (int64_t j = 0; j < d.n; ++j) requantize_span(l, j, group_acc.data() + j * ml, ml, group_out.data() + j * ml);
-    for (size_t i = 0; i < images; ++i)
-      for (int64_t j = 0; j < d.n; ++j)
-        for (int64_t y = 0; y < oh; ++y) {
-          const int64_t from = j * ml + y * cols + (ow + 1) * static_cast<int64_t>(i), to = j * d.m + y * ow;
-          std::copy_n(group_acc.data() + from, ow, io[i].acc + to);
-          if (out_p) std::copy_n(group_out.data() + from, ow, io[i].out + to);
-        }
+                              group_acc.data(), rq);
+    copy_out(0, static_cast<int64_t>(images), ml, wd + 1, ow, cols);  // image i's rows from column (w + 1) i
     return;
   }
   if (winograd_ && f.wino_alone && kernels::winograd_available(isa)) {
@@ -254,9 +253,7 @@ void IntegerEngine::accumulate_fast(size_t l, const LayerIo* io, size_t images, 
     auto rows = [&](int64_t y0, int64_t y1) {  // output rows [y0, y1), y0 even
       kernels::winograd_conv3x3(isa, input, h, wd, f.off, pad, pt, pl, oh, ow, f.wino, f.init.data(), pbits,
                                 io[0].acc, fixed_point ? &rq : nullptr, y0, y1);
-      if (out_p && !fixed_point)
-        for (int64_t j = 0; j < d.n; ++j)
-          requantize_span(l, j, io[0].acc + j * d.m + y0 * ow, (y1 - y0) * ow, out_p + j * d.m + y0 * ow);
+      requantize_after(io[0].acc, out_p, d.m, y0 * ow, (y1 - y0) * ow);
     };
     const int64_t tile_rows = (oh + 1) / 2;
     if (!split || tile_rows < nth_max) {
@@ -771,8 +768,9 @@ bool IntegerEngine::grouped_layer(size_t l) const {
 }
 
 bool IntegerEngine::winograd_stacks(size_t l, size_t images) const {
+  // Transformed weights of a layer where Winograd does not pay alone exist only where stacking may pay
+  // (padding 1, within kStackedWinogradWeightBytes): here only the group's size is left to decide.
   if (l >= fast_.size() || fast_[l].wino.u.empty() || fast_[l].wino_alone || images < 2 || !winograd_ ||
-      static_cast<int64_t>(fast_[l].wino.u.size() * sizeof(int16_t)) > kStackedWinogradWeightBytes ||
       !kernels::winograd_available(kernels::active_isa()))
     return false;
   const Shape& os = q_.graph.values[q_.layers[l].output].shape;
@@ -813,14 +811,15 @@ void IntegerEngine::run_group(const float* const* images, Trace* traces, size_t 
   }
   // Grouped layers take all images at once; each run of other layers goes image by image, so that one
   // image's large early maps stay in cache from layer to layer.
+  auto grouped = [&](size_t l) { return n > 1 && grouped_layer(l); };
   for (size_t l = 0; l < q_.layers.size();) {
-    if (n > 1 && grouped_layer(l)) {
+    if (grouped(l)) {
       run_layer_group(l, traces, n);
       ++l;
       continue;
     }
     size_t end = l + 1;
-    while (end < q_.layers.size() && !(n > 1 && grouped_layer(end))) ++end;
+    while (end < q_.layers.size() && !grouped(end)) ++end;
     for (size_t i = 0; i < n; ++i)
       for (size_t k = l; k < end; ++k) run_layer(k, traces[i]);
     l = end;
